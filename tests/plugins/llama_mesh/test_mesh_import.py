@@ -1,0 +1,144 @@
+"""Real-world OBJ quirks import correctly; other formats load; broken files are reported and skipped."""
+
+import numpy as np
+import pytest
+import trimesh
+from lamina_llama_mesh.decimate import decimate
+from lamina_llama_mesh.mesh_import import import_mesh_folder, load_mesh_file, read_captions
+from lamina_llama_mesh.obj_reader import MeshFileError, parse_obj
+from lamina_llama_mesh.quantize import quantize_mesh
+
+QUIRKY_OBJ = """\
+# exported by a modelling tool
+mtllib scene.mtl
+o quad_object
+v 0 0 0
+v 1 0 0 0.5 0.5 0.5
+v 1 1 0
+v 0 1 0
+vt 0 0
+vt 1 0
+vt 1 1
+vn 0 0 1
+g top
+usemtl red
+s off
+f 1/1/1 2/2/1 3/3/1 4/1/1
+o pentagon_object
+v 0 0 1
+v 1 0 1
+v 1.5 0.5 1
+v 1 1 1
+v 0 1 1
+f -5//1 -4//1 -3//1 \\
+  -2//1 -1//1
+f 5/1 6/2 9/3
+l 1 2
+"""
+
+
+def test_obj_quirks():
+    vertices, faces = parse_obj(QUIRKY_OBJ)
+    assert vertices.shape == (9, 3)
+    np.testing.assert_allclose(vertices[1], [1, 0, 0])  # vertex colour ignored
+    # quad -> 2 triangles (fan), pentagon with negative indices and a line continuation -> 3, one triangle
+    expected = [[0, 1, 2], [0, 2, 3], [4, 5, 6], [4, 6, 7], [4, 7, 8], [4, 5, 8]]
+    np.testing.assert_array_equal(faces, expected)
+
+
+def test_negative_index_is_relative_to_vertices_so_far():
+    text = "v 0 0 0\nv 1 0 0\nv 0 1 0\nf -3 -2 -1\nv 5 5 5\nf -4 -3 -1\n"
+    _, faces = parse_obj(text)
+    np.testing.assert_array_equal(faces, [[0, 1, 2], [0, 1, 3]])
+
+
+def test_crlf_and_inline_comments():
+    _, faces = parse_obj("v 0 0 0\r\nv 1 0 0 # corner\r\nv 0 1 0\r\nf 1 2 3 # the face\r\n")
+    np.testing.assert_array_equal(faces, [[0, 1, 2]])
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("v 0 0 0\nv 1 0 0\nf 1 2 3\n", "outside the 2 vertices"),
+        ("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 0 1 2\n", "index 0"),
+        ("v 0 0\n", "at least x y z"),
+        ("v a b c\n", "not numbers"),
+        ("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2\n", "at least 3 corners"),
+        ("v 0 0 0\nv 1 0 0\nv 0 1 0\nf x/1 2 3\n", "integer vertex index"),
+        ("# nothing\n", "no vertices"),
+        ("v 0 0 0\nv 1 0 0\nl 1 2\n", "no faces"),
+    ],
+)
+def test_malformed_obj_errors_name_the_problem(text, match):
+    with pytest.raises(MeshFileError, match=match):
+        parse_obj(text, source="bad.obj")
+
+
+def test_other_formats_load_like_obj(tmp_path):
+    box = trimesh.creation.box(extents=(1.0, 2.0, 3.0))
+    reference = quantize_mesh(box.vertices, box.faces)
+    for suffix in ("glb", "ply", "stl", "off"):
+        path = tmp_path / f"box.{suffix}"
+        box.export(path)
+        vertices, faces = load_mesh_file(path)
+        assert quantize_mesh(vertices, faces) == reference, suffix
+
+
+def test_decimation_reaches_the_face_limit():
+    sphere = trimesh.creation.icosphere(subdivisions=3)  # 1280 faces
+    vertices, faces = decimate(sphere.vertices, sphere.faces, 500)
+    assert 100 < len(faces) <= 500
+    radius = np.linalg.norm(vertices, axis=1)
+    assert np.all(np.abs(radius - 1.0) < 0.1)  # still a sphere
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_folder_import_reports_and_skips_bad_files(tmp_path):
+    folder = tmp_path / "meshes"
+    write(folder / "quad.obj", QUIRKY_OBJ)
+    write(folder / "broken.obj", "v 0 0 0\nf 1 2 3\n")
+    write(folder / "empty.obj", "")
+    (folder / "garbage.glb").write_bytes(b"not a glb at all")
+    (folder / "sub").mkdir()
+    trimesh.creation.icosphere(subdivisions=3).export(folder / "sub" / "sphere.stl")  # 1280 faces: decimated
+    write(folder / "notes.txt", "ignored, not a mesh suffix")
+    captions = write(
+        tmp_path / "captions.csv", "file,caption\nquad.obj,two stacked panels\nsub/sphere.stl,a ball\n"
+    )
+
+    report = import_mesh_folder(folder, captions_file=captions)
+    imported = {item.path.name: item for item in report.imported}
+    assert set(imported) == {"quad.obj", "sphere.stl"}
+    assert imported["quad.obj"].caption == "two stacked panels"
+    assert imported["sphere.stl"].caption == "a ball"
+    assert imported["sphere.stl"].mesh.num_faces <= 500
+    skipped = {path.name: reason for path, reason in report.skipped}
+    assert set(skipped) == {"broken.obj", "empty.obj", "garbage.glb"}
+    assert "outside" in skipped["broken.obj"]
+    assert "skipped 3" in report.summary()
+
+
+def test_folder_import_without_decimation_skips_large_meshes(tmp_path):
+    trimesh.creation.icosphere(subdivisions=3).export(tmp_path / "sphere.ply")
+    report = import_mesh_folder(tmp_path, allow_decimation=False)
+    assert not report.imported
+    assert "above the limit of 500" in report.skipped[0][1]
+
+
+def test_captions_jsonl_and_bad_captions(tmp_path):
+    good = write(tmp_path / "c.jsonl", '{"file": "a.obj", "caption": "a cube"}\n\n')
+    assert read_captions(good) == {"a.obj": "a cube"}
+    bad = write(tmp_path / "c.csv", "name,text\na.obj,a cube\n")
+    with pytest.raises(ValueError, match="file,caption"):
+        read_captions(bad)
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        import_mesh_folder(tmp_path / "nope")
