@@ -110,6 +110,24 @@ class PluginManager(pluggy.PluginManager):
                 continue
             self.load_entry_point(entry_point)
 
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call one hook plugin by plugin, as ``[(plugin_name, result), ...]``.
+
+        A plugin whose hook raises is reported in ``lamina plugins`` and skipped (raised in strict mode), so one
+        broken plugin cannot take the command line down with it.
+        """
+        results = []
+        for impl in getattr(self.hook, hook_name).get_hookimpls():
+            try:
+                results.append((impl.plugin_name, impl.function(**{k: kwargs[k] for k in impl.argnames})))
+            except Exception as exc:
+                if _strict():
+                    raise
+                info = self.infos.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
+                message = f"{hook_name}: " + "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                info.error = message if not info.error else f"{info.error}; {message}"
+        return results
+
     def failed(self) -> list[PluginInfo]:
         return [info for info in self.infos.values() if info.error]
 

@@ -21,6 +21,9 @@ class RegistryError(KeyError):
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
+    def __repr__(self) -> str:  # Hydra shows repr() of errors raised while instantiating: keep it readable
+        return f"{type(self).__name__}: {self}"
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -95,15 +98,34 @@ def _collect(kind: str) -> Registry:
 
     manager = get_plugin_manager()
     registry = Registry(kind)
-    caller = getattr(manager.hook, f"register_{kind}")
-    for impl in caller.get_hookimpls():
+    for impl in getattr(manager.hook, f"register_{kind}").get_hookimpls():
+        entries: list[Entry] = []
 
         def register(name: str, target: Any, *, description: str, paper: str | None = None,
-                     _plugin: str = impl.plugin_name, **extra: Any) -> None:
-            registry.add(Entry(name, target, _plugin, description, paper, extra))
+                     _plugin: str = impl.plugin_name, _entries: list[Entry] = entries, **extra: Any) -> None:
+            _entries.append(Entry(name, target, _plugin, description, paper, extra))
 
-        impl.function(register=register)
+        # call_each isolates a plugin whose hook raises; duplicates across plugins are still an error
+        _call_one(manager, impl, register)
+        for entry in entries:
+            registry.add(entry)
     return registry
+
+
+def _call_one(manager: Any, impl: Any, register: Any) -> None:
+    import traceback
+
+    from lamina.plugins import PluginInfo, _strict
+
+    try:
+        impl.function(register=register)
+    except RegistryError:
+        raise
+    except Exception as exc:
+        if _strict():
+            raise
+        info = manager.infos.setdefault(impl.plugin_name, PluginInfo(name=impl.plugin_name))
+        info.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
 @cache
