@@ -1,0 +1,291 @@
+"""``impl="chunked"``: the fused loss in pure PyTorch, the default on CPU.
+
+Token rows are processed in chunks whose size comes from a memory budget (:mod:`lamina_kernels.chunk_budget`);
+only one ``(rows, V)`` float32 buffer exists at a time, reused across chunks and overwritten in place
+(logits -> exp -> softmax-minus-one-hot), so the loss costs about one chunk of memory beyond the gradients
+themselves.
+
+When the loss is a scalar (``mean``/``sum``) and the log-sum-exp is not returned, the gradients are computed
+*in the forward pass* while the chunk's logits are still in memory (three GEMMs per chunk instead of four:
+nothing is recomputed), kept, and scaled by the incoming gradient in backward. Otherwise (``reduction="none"``,
+``return_lse=True``) the forward keeps only the per-token log-sum-exp and the backward recomputes each chunk.
+
+Gradient filtering on CPU works per vocabulary column: within a chunk, columns whose softmax never reaches
+``filter_eps`` (and that hold no target) are left out of the two gradient GEMMs, which then run on the gathered
+remaining columns. It only pays when at least half the columns drop out, so below that the dense GEMMs run.
+Because columns are gathered individually, the vocabulary order does not matter here and ``vocab_sort`` has no
+effect on this path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from lamina_kernels import poison
+from lamina_kernels.chunk_budget import chunk_budget_bytes, rows_per_chunk
+from lamina_kernels.filter_stats import FilterStats
+from lamina_kernels.options import LossOptions
+from lamina_kernels.reference import compute_dtype
+
+SPARSE_PAYS_BELOW = 0.5
+
+
+@dataclass
+class GradientBuffers:
+    """Where the chunks accumulate gradients; any of them is None when that input needs no gradient."""
+
+    e_flat: torch.Tensor | None
+    c: torch.Tensor | None
+    bias: torch.Tensor | None
+
+
+@dataclass(frozen=True)
+class ChunkedProblem:
+    """Operands in the compute dtype, shared by every chunk of one call."""
+
+    e_flat: torch.Tensor
+    rows: torch.Tensor | None
+    target_ids: torch.Tensor
+    c: torch.Tensor
+    bias: torch.Tensor | None
+    opts: LossOptions
+    dtype: torch.dtype
+
+    @property
+    def num_valid(self) -> int:
+        return int(self.target_ids.numel())
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.c.shape[0])
+
+    def chunk_inputs(self, start: int, stop: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The chunk's hidden states in the compute dtype and, when rows are selected, their row indices."""
+        if self.rows is None:
+            return self.e_flat[start:stop].to(self.dtype), None
+        index = self.rows[start:stop]
+        return self.e_flat.index_select(0, index).to(self.dtype), index
+
+
+def make_problem(
+    e_flat: torch.Tensor,
+    c: torch.Tensor,
+    bias: torch.Tensor | None,
+    rows: torch.Tensor | None,
+    target_ids: torch.Tensor,
+    opts: LossOptions,
+) -> ChunkedProblem:
+    """Cast the classifier (and bias) to the compute dtype once; a no-op for float32 and float64 inputs."""
+    dtype = compute_dtype(c.dtype)
+    return ChunkedProblem(
+        e_flat=e_flat,
+        rows=rows,
+        target_ids=target_ids,
+        c=c.to(dtype),
+        bias=None if bias is None else bias.to(dtype),
+        opts=opts,
+        dtype=dtype,
+    )
+
+
+def logits_into(buffer: torch.Tensor, e_chunk: torch.Tensor, prob: ChunkedProblem) -> torch.Tensor:
+    """Write the chunk's transformed logits (scale, then softcap) into ``buffer`` in place and return it."""
+    torch.mm(e_chunk, prob.c.T, out=buffer)
+    if prob.bias is not None:
+        buffer.add_(prob.bias)
+    if prob.opts.logit_scale is not None:
+        buffer.mul_(prob.opts.logit_scale)
+    if prob.opts.softcap is not None:
+        buffer.div_(prob.opts.softcap).tanh_().mul_(prob.opts.softcap)
+    return buffer
+
+
+def softcap_derivative_into(buffer: torch.Tensor, logits: torch.Tensor, opts: LossOptions) -> torch.Tensor:
+    """d(output logit)/d(raw logit) = scale * (1 - (y / softcap)^2), computed from the capped logits y."""
+    torch.mul(logits, logits, out=buffer)
+    return buffer.mul_(-opts.scale / opts.softcap**2).add_(opts.scale)
+
+
+def exp_and_lse_(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Overwrite ``logits`` with exp(logits - rowmax); return the row log-sum-exp and the row sum of the exps.
+
+    Done in place so that no second N x V buffer exists (``torch.logsumexp`` would allocate one).
+    """
+    row_max = logits.amax(dim=1)
+    logits.sub_(row_max[:, None]).exp_()
+    row_sum = logits.sum(dim=1)
+    return row_max + row_sum.log(), row_sum
+
+
+def per_token_loss(
+    lse: torch.Tensor, target_logit: torch.Tensor, mean_logit: torch.Tensor | None, opts: LossOptions
+) -> torch.Tensor:
+    """(1 - ls) * (lse - y_t) + ls * (lse - mean(y)) + z_loss * lse^2, for each token of the chunk."""
+    loss = lse - (1.0 - opts.label_smoothing) * target_logit
+    if mean_logit is not None:
+        loss = loss - opts.label_smoothing * mean_logit
+    if opts.z_loss > 0.0:
+        loss = loss + opts.z_loss * lse.square()
+    return loss
+
+
+def probs_to_logit_grad_(
+    probs: torch.Tensor,
+    targets: torch.Tensor,
+    lse: torch.Tensor,
+    loss_weight: torch.Tensor,
+    lse_weight: torch.Tensor | None,
+    derivative: torch.Tensor | None,
+    opts: LossOptions,
+) -> torch.Tensor:
+    """Turn softmax probabilities into d(total)/d(raw logits) in place.
+
+    With ``w`` the weight of each token's loss and ``g`` that of its returned log-sum-exp:
+    dL/dy_v = p_v * (w * (1 + 2 z lse) + g) - w * (1 - ls) * [v == t] - w * ls / V, then times dy/dz (the
+    logit scale, and the softcap derivative when there is one).
+    """
+    scale = 1.0 if derivative is not None else opts.scale
+    coef = loss_weight * (1.0 + 2.0 * opts.z_loss * lse) if opts.z_loss > 0.0 else loss_weight
+    if lse_weight is not None:
+        coef = coef + lse_weight
+    probs.mul_((coef * scale)[:, None])
+    target_coef = loss_weight * ((1.0 - opts.label_smoothing) * scale)
+    probs.scatter_add_(1, targets[:, None], -target_coef[:, None].to(probs.dtype))
+    if opts.label_smoothing > 0.0:
+        probs.sub_((loss_weight * (opts.label_smoothing * scale / probs.shape[1]))[:, None])
+    if derivative is not None:
+        probs.mul_(derivative)
+    return probs
+
+
+def kept_columns(probs: torch.Tensor, targets: torch.Tensor, eps: float) -> torch.Tensor | None:
+    """Vocabulary columns that survive filtering in this chunk, or None when filtering would not pay."""
+    keep = probs.amax(dim=0) >= eps
+    keep[targets] = True
+    columns = keep.nonzero().squeeze(1)
+    if columns.numel() >= SPARSE_PAYS_BELOW * probs.shape[1]:
+        return None
+    return columns
+
+
+def accumulate_(
+    grad_logits: torch.Tensor,
+    e_chunk: torch.Tensor,
+    row_index: torch.Tensor | None,
+    start: int,
+    columns: torch.Tensor | None,
+    prob: ChunkedProblem,
+    grads: GradientBuffers,
+) -> None:
+    """Add the chunk's contribution to dE (rows written once), dC and dbias, on all or only kept columns."""
+    c = prob.c
+    if columns is not None:
+        grad_logits = grad_logits.index_select(1, columns)
+        c = c.index_select(0, columns)
+    if grads.e_flat is not None:
+        n = grad_logits.shape[0]
+        if row_index is None and grads.e_flat.dtype == prob.dtype:
+            torch.mm(grad_logits, c, out=grads.e_flat[start : start + n])
+        elif row_index is None:
+            grads.e_flat[start : start + n].copy_(grad_logits @ c)
+        else:
+            grads.e_flat.index_copy_(0, row_index, (grad_logits @ c).to(grads.e_flat.dtype))
+    if grads.c is not None:
+        if columns is None:
+            grads.c.addmm_(grad_logits.T, e_chunk)
+        else:
+            grads.c.index_add_(0, columns, grad_logits.T @ e_chunk)
+    if grads.bias is not None:
+        if columns is None:
+            grads.bias.add_(grad_logits.sum(dim=0))
+        else:
+            grads.bias.index_add_(0, columns, grad_logits.sum(dim=0))
+
+
+def new_gradient_buffers(
+    prob: ChunkedProblem, need_e: bool, need_c: bool, need_bias: bool
+) -> GradientBuffers:
+    """dE in e's dtype (each row is written once, complete); dC and dbias accumulate in the compute dtype."""
+    de = None
+    if need_e:
+        alloc = poison.empty_like if prob.rows is None else torch.zeros_like
+        de = alloc(prob.e_flat)
+    dc = torch.zeros_like(prob.c) if need_c else None
+    db = torch.zeros(prob.vocab_size, dtype=prob.dtype, device=prob.c.device) if need_bias else None
+    return GradientBuffers(e_flat=de, c=dc, bias=db)
+
+
+def gradient_bytes(prob: ChunkedProblem, grads: GradientBuffers) -> int:
+    """Bytes of the gradient outputs: the floor the chunk budget is measured against."""
+    return sum(t.numel() * t.element_size() for t in (grads.e_flat, grads.c) if t is not None)
+
+
+def run_chunks(
+    prob: ChunkedProblem,
+    *,
+    grads: GradientBuffers | None,
+    loss_weight: torch.Tensor | float | None,
+    lse_weight: torch.Tensor | None,
+    saved_lse: torch.Tensor | None,
+    stats: FilterStats | None,
+) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """One pass over all chunks.
+
+    Forward (``saved_lse is None``): returns per-token loss and lse, and also accumulates gradients into ``grads``
+    when given (``loss_weight`` then is the scalar weight of every token). Backward (``saved_lse`` given):
+    recomputes the chunks and accumulates gradients only; returns (None, saved_lse).
+    """
+    opts = prob.opts
+    n_valid, vocab = prob.num_valid, prob.vocab_size
+    device = prob.c.device
+    needs_grad = grads is not None
+    buffers = 2 if (needs_grad and opts.softcap is not None) else 1
+    budget = chunk_budget_bytes(gradient_bytes(prob, grads) if grads is not None else 0)
+    rows = rows_per_chunk(n_valid, vocab, buffers, budget, torch.finfo(prob.dtype).bits // 8)
+    logit_buffer = poison.empty(rows, vocab, dtype=prob.dtype, device=device)
+    deriv_buffer = poison.empty_like(logit_buffer) if buffers == 2 else None
+    use_filter = needs_grad and opts.filter_eps is not None and opts.label_smoothing == 0.0
+    forward = saved_lse is None
+    losses, lses = [], []
+
+    for start in range(0, n_valid, rows):
+        stop = min(start + rows, n_valid)
+        n = stop - start
+        e_chunk, row_index = prob.chunk_inputs(start, stop)
+        targets = prob.target_ids[start:stop]
+        logits = logits_into(logit_buffer[:n], e_chunk, prob)
+        derivative = None
+        if needs_grad and deriv_buffer is not None:
+            derivative = softcap_derivative_into(deriv_buffer[:n], logits, opts)
+        if forward:
+            target_logit = logits.gather(1, targets[:, None]).squeeze(1)
+            mean_logit = logits.mean(dim=1) if opts.label_smoothing > 0.0 else None
+            lse, row_sum = exp_and_lse_(logits)
+            losses.append(per_token_loss(lse, target_logit, mean_logit, opts))
+            lses.append(lse)
+            if not needs_grad:
+                continue
+            probs = logits.div_(row_sum[:, None])
+            weight = torch.full((n,), float(loss_weight), dtype=prob.dtype, device=device)
+            chunk_lse_weight = None
+        else:
+            lse = saved_lse[start:stop]
+            probs = logits.sub_(lse[:, None]).exp_()
+            weight = (
+                loss_weight[start:stop]
+                if isinstance(loss_weight, torch.Tensor)
+                else torch.full((n,), float(loss_weight or 0.0), dtype=prob.dtype, device=device)
+            )
+            chunk_lse_weight = None if lse_weight is None else lse_weight[start:stop]
+        columns = kept_columns(probs, targets, opts.filter_eps) if use_filter else None
+        if stats is not None:
+            skipped = 0 if columns is None else n * (vocab - columns.numel())
+            stats.add(n * vocab, skipped)
+        grad_logits = probs_to_logit_grad_(probs, targets, lse, weight, chunk_lse_weight, derivative, opts)
+        accumulate_(grad_logits, e_chunk, row_index, start, columns, prob, grads)
+
+    if not forward:
+        return None, saved_lse
+    return torch.cat(losses), torch.cat(lses)
