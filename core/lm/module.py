@@ -15,11 +15,12 @@ from typing import Any
 
 import lightning.pytorch as pl
 import torch
+from torch import nn
+
 from lamina.lm.build import build_from_config, load_pretrained
 from lamina.lm.family import output_head, trunk
 from lamina.lm.loss import IGNORE_INDEX, LOSS_IMPLS, causal_lm_loss
 from lamina.lm.optim import adamw_warmup_cosine
-from torch import nn
 
 _DTYPES = {
     "float32": torch.float32,

@@ -6,19 +6,11 @@ logits (tied embeddings, Gemma-2's soft-cap), the loss we optimise is the loss H
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
 import torch
+
 from lamina.lm import CausalLM
 from lamina.lm.tiny import TINY_CONFIGS, VOCAB
-
-KERNELS_READY = importlib.util.find_spec("lamina_kernels") is not None and hasattr(
-    importlib.import_module("lamina_kernels"), "linear_cross_entropy"
-)
-needs_kernels = pytest.mark.skipif(
-    not KERNELS_READY, reason="lamina_kernels.linear_cross_entropy not built yet"
-)
 
 
 def _batch(seed: int = 0) -> dict[str, torch.Tensor]:
@@ -67,7 +59,6 @@ def test_full_logit_baseline_matches_hf(family: str) -> None:
     _assert_matches_hf(family, "torch")
 
 
-@needs_kernels
 @pytest.mark.parametrize("family", sorted(TINY_CONFIGS))
 @pytest.mark.parametrize("loss_impl", ["cce", "cce_exact"])
 def test_cce_matches_hf(family: str, loss_impl: str) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import lightning.pytorch as pl
 import pytest
 import torch
+from torch.utils.data import DataLoader
+
 from lamina.lm import CausalLM
 from lamina.lm.tiny import TINY_CONFIGS, VOCAB
-from torch.utils.data import DataLoader
 
 
 def _repeating_sequences(count: int = 32, length: int = 16) -> list[dict[str, torch.Tensor]]:
@@ -41,7 +42,7 @@ def _fit(model: CausalLM, steps: int, tmp_path) -> list[float]:
 
 def test_tiny_model_loss_falls(tmp_path) -> None:
     torch.manual_seed(0)
-    model = CausalLM(family="llama", config=TINY_CONFIGS["llama"], loss_impl="torch", lr=3e-3, warmup_steps=5)
+    model = CausalLM(family="llama", config=TINY_CONFIGS["llama"], lr=3e-3, warmup_steps=5)  # default: cce
     losses = _fit(model, 40, tmp_path)
     assert len(losses) == 40
     first, last = sum(losses[:5]) / 5, sum(losses[-5:]) / 5
