@@ -115,25 +115,50 @@ def _fused(
     impl: str,
 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """The fused paths run eagerly even inside ``torch.compile`` (a graph break), never traced into a wrong graph."""
+    if impl == "triton":
+        return _triton(e, c, targets, bias, opts, return_lse)
     sel = select_rows(e, targets, opts, c.shape[0])
     if sel.num_valid == 0:
         return _reference(e, c, targets, bias, opts, return_lse)
     needs_grad = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (e, c, bias))
     precompute = needs_grad and opts.reduction != "none" and not return_lse
-    stats = active_stats()
-    if impl == "triton":
-        from lamina_kernels.triton_function import TritonLinearCrossEntropy
-
-        loss, lse = TritonLinearCrossEntropy.apply(
-            sel.e_flat, c, bias, sel.rows, sel.target_ids, opts, precompute, stats
-        )
-    else:
-        loss, lse = ChunkedLinearCrossEntropy.apply(
-            sel.e_flat, c, bias, sel.rows, sel.target_ids, opts, precompute, stats
-        )
+    loss, lse = ChunkedLinearCrossEntropy.apply(
+        sel.e_flat, c, bias, sel.rows, sel.target_ids, opts, precompute, active_stats()
+    )
     if opts.reduction == "none":
         loss = scatter_per_token(loss, sel)
     return (loss, scatter_per_token(lse, sel)) if return_lse else loss
+
+
+def _triton(
+    e: torch.Tensor,
+    c: torch.Tensor,
+    targets: torch.Tensor,
+    bias: torch.Tensor | None,
+    opts: LossOptions,
+    return_lse: bool,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Triton path: reductions in torch on device tensors, so nothing synchronises with the host."""
+    from lamina_kernels.triton_function import TritonLinearCrossEntropy, compact_rows
+
+    e_flat = e.reshape(-1, e.shape[-1])
+    if e_flat.stride(1) != 1:
+        e_flat = e_flat.contiguous()
+    c_rows = c if c.stride(1) == 1 else c.contiguous()
+    rows = compact_rows(e, targets, opts, c.shape[0])
+    loss, lse = TritonLinearCrossEntropy.apply(e_flat, c_rows, bias, rows, opts, active_stats())
+
+    def per_token(values: torch.Tensor) -> torch.Tensor:
+        full = values.new_zeros(targets.numel()).index_put((rows.out_positions,), values, accumulate=True)
+        return full.reshape(targets.shape)
+
+    if opts.reduction == "none":
+        out = per_token(loss)
+    elif opts.reduction == "sum":
+        out = loss.sum()
+    else:
+        out = loss.sum() / rows.n_valid[0]
+    return (out, per_token(lse)) if return_lse else out
 
 
 class LinearCrossEntropy(nn.Module):
