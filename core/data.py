@@ -80,3 +80,13 @@ class ResumableDataModule(pl.LightningDataModule):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._resume_position = state_dict.get("train_position")
+
+
+def require_path(path: str | os.PathLike[str], config_key: str, what: str) -> str:
+    """Return ``path`` if it exists; otherwise fail with a message naming the path, the config key and the fix."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(
+            f"{config_key}={path}: this path does not exist. It should be {what}. "
+            f"Set it on the command line, e.g. `lamina train {config_key}=/path/to/it`."
+        )
+    return str(path)
