@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from lamina_llama_mesh.dialogues import (
     LLAMA31_CHAT_TEMPLATE,
     PAPER_MIX,

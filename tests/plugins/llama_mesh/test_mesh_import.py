@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import trimesh
+
 from lamina_llama_mesh.decimate import decimate
 from lamina_llama_mesh.mesh_import import import_mesh_folder, load_mesh_file, read_captions
 from lamina_llama_mesh.obj_reader import MeshFileError, parse_obj

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import trimesh
+from PIL import Image
+
 from lamina_llama_mesh.metrics import (
     chamfer_distance,
     completion_rate,
@@ -16,7 +18,6 @@ from lamina_llama_mesh.metrics import (
 from lamina_llama_mesh.obj_text import mesh_to_text, parse_mesh_text
 from lamina_llama_mesh.procedural import generate_captioned_meshes
 from lamina_llama_mesh.render import save_glb, save_preview
-from PIL import Image
 
 
 @pytest.fixture(scope="module")

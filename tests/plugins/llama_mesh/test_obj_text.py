@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from lamina_llama_mesh import obj_text
 from lamina_llama_mesh.obj_text import mesh_to_text, parse_mesh_text
 from lamina_llama_mesh.quantize import quantize_mesh

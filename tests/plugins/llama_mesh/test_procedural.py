@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from lamina_llama_mesh.procedural import (
     CATEGORIES,
     ROTATIONS,
