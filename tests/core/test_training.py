@@ -69,9 +69,13 @@ def test_resume_after_sigkill_matches_uninterrupted_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_two_process_ddp_on_cpu(tmp_path):
-    out = lamina_train("trainer=ddp_cpu", "trainer.max_epochs=1", "logger=csv", f"hydra.run.dir={tmp_path}",
-                       "callbacks.model_checkpoint.dirpath=" + str(tmp_path / "ckpt"))
+def test_two_process_ddp_on_cpu_through_the_lamina_command(tmp_path):
+    # Through the console script: Lightning re-launches rank 1 from the command line it finds.
+    lamina = str(Path(sys.executable).parent / "lamina")
+    out = subprocess.run([lamina, "train", "trainer=ddp_cpu", "trainer.max_epochs=1", "logger=csv",
+                          "extras.print_config=false", f"hydra.run.dir={tmp_path}",
+                          "callbacks.model_checkpoint.dirpath=" + str(tmp_path / "ckpt")],
+                         capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     log = out.stdout + out.stderr
     assert "Starting with 2 processes" in log
