@@ -253,10 +253,9 @@ def backward_kernel(
         e_rows = tl.load(ROWS + offs_n, mask=row_mask, other=0).to(tl.int64)
         offs_v = (pid_v * BLOCK_V + tl.arange(0, BLOCK_V)).to(tl.int64)
         v_mask = offs_v < V
-        if SORTED:
+        v_idx = offs_v
+        if SORTED:  # a constexpr branch: compiled away when unsorted
             v_idx = tl.load(PERM + offs_v, mask=v_mask, other=0).to(tl.int64)
-        else:
-            v_idx = offs_v
         z = _logit_tile(
             E,
             C,
