@@ -65,7 +65,20 @@ def resolve_checkpoint(ckpt_path: str | None, cfg: DictConfig) -> str | None:
     return ckpt_path
 
 
+def _route_lightning_logs_through_hydra() -> None:
+    """Lightning installs its own console handler; under Hydra that prints every message twice. Send Lightning's
+    records to the root logger instead, which Hydra writes to the console and to the run's log file."""
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logger = logging.getLogger(name)
+        for handler in list(logger.handlers):
+            if type(handler) is logging.StreamHandler:
+                logger.removeHandler(handler)
+        logger.propagate = True
+
+
 def _apply_extras(cfg: DictConfig) -> None:
+    if logging.getLogger().handlers:  # Hydra configured logging
+        _route_lightning_logs_through_hydra()
     extras = cfg.get("extras") or {}
     if extras.get("ignore_warnings"):
         warnings.filterwarnings("ignore")
