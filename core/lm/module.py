@@ -9,7 +9,6 @@ Generation still goes through the model's own ``generate`` (logits for one posit
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -84,7 +83,6 @@ class CausalLM(pl.LightningModule):
             model.gradient_checkpointing_enable()
         self.model: nn.Module = self._with_lora(model, lora) if lora else model
         self.loss_impl = loss_impl
-        self._last_step_end: float | None = None
 
     @staticmethod
     def _with_lora(model: nn.Module, lora: dict[str, Any]) -> nn.Module:
@@ -168,21 +166,14 @@ class CausalLM(pl.LightningModule):
         mask = batch.get("attention_mask")
         return int(mask[:, 1:].sum()) if mask is not None else batch["input_ids"][:, 1:].numel()
 
+    def count_tokens(self, batch: dict[str, torch.Tensor]) -> int:
+        """Tokens that carry loss in ``batch``: the core ``ThroughputLogger`` turns this into tokens/s."""
+        return self._count_target_tokens(batch)
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self.loss(batch)
-        batch_size = batch["input_ids"].shape[0]
-        self.log("train/loss", loss, prog_bar=True, batch_size=batch_size)
-        now = time.perf_counter()
-        if self._last_step_end is not None:
-            tokens = batch["input_ids"].numel()
-            self.log(
-                "train/tokens_per_s", tokens / max(now - self._last_step_end, 1e-9), batch_size=batch_size
-            )
-        self._last_step_end = now
+        self.log("train/loss", loss, prog_bar=True, batch_size=batch["input_ids"].shape[0])
         return loss
-
-    def on_train_epoch_start(self) -> None:
-        self._last_step_end = None
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._evaluate(batch, "val")
