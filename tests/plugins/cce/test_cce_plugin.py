@@ -57,3 +57,10 @@ def test_cce_tiny_experiment_trains_and_generates(tmp_path, capsys) -> None:
     assert metrics["train/loss"] > 0 and "val/loss" in metrics
     assert "[sample @ step 4] def" in capsys.readouterr().out
     assert (tmp_path / "tokenizer" / "tokenizer.json").is_file()  # the tokenizer is saved with the run
+
+    from lamina_cce.ablation import run_ablation
+
+    rows = run_ablation(tmp_path, tokens=256, repeats=1)
+    assert [r["filter_eps"] for r in rows] == ["fp32 auto (eps/32)", "bf16 auto (2^-12)", "off (exact)"]
+    assert rows[2]["skipped entries (chunked, measured)"] == 0.0
+    assert rows[1]["skipped entries (chunked, measured)"] >= rows[0]["skipped entries (chunked, measured)"]
