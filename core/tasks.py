@@ -68,7 +68,7 @@ def resolve_checkpoint(ckpt_path: str | None, cfg: DictConfig) -> str | None:
 def _route_lightning_logs_through_hydra() -> None:
     """Lightning installs its own console handler; under Hydra that prints every message twice. Send Lightning's
     records to the root logger instead, which Hydra writes to the console and to the run's log file."""
-    for name in ("lightning.pytorch", "lightning.fabric"):
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
             if type(handler) is logging.StreamHandler:
