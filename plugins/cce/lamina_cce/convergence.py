@@ -37,6 +37,7 @@ def train_curve(impl: str, seed: int, steps: int, out: Path, overrides: list[str
             f"trainer.val_check_interval={steps}",
             "trainer.log_every_n_steps=5",
             "trainer.enable_progress_bar=false",
+            f"data.cache_dir={out / 'lm_cache'}",  # one tokenised cache shared by the three runs
             *overrides,
         ],
         run_dir,
