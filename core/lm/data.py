@@ -34,6 +34,8 @@ from lamina.lm.tokenizer import load_tokenizer, save_tokenizer, train_bpe_tokeni
 FORMATS = ("text", "chat")
 _BUILDERS = {".txt": "text", ".md": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 CACHE_FORMAT_VERSION = 1  # bump when the on-disk layout or tokenisation rules change
+_SPLIT_FIELDS = ("val_fraction", "max_documents", "seed")
+_TOKENIZER_FIELDS = ("format", "tokenizer_path", "vocab_size", "chat_template")
 
 
 def _expand_files(files: str | list[str]) -> list[str]:
@@ -198,32 +200,24 @@ class TextDataModule(pl.LightningDataModule):
         return raw
 
     # ------------------------------------------------------------------ cache
-    def _cache_key(self, documents: Any) -> str:
-        hp = self.hparams
-        if (
-            hp.corpus is not None
-        ):  # a provided corpus may change with its package: hash the documents themselves
-            source = {"corpus": hp.corpus, "content_sha": _content_sha(documents)}
-        else:
-            source = self._source_fingerprint()
-        settings = {
-            k: hp[k]
-            for k in (
-                "format",
-                "tokenizer_path",
-                "vocab_size",
-                "chat_template",
-                "seq_len",
-                "pack",
-                "val_fraction",
-                "max_documents",
-                "seed",
-            )
-        }
+    def _source(self, documents: Any) -> dict[str, Any]:
+        """What identifies the raw text: file stats, or the content hash of a provided corpus (which may change
+        with its package version)."""
+        if self.hparams.corpus is not None:
+            return {"corpus": self.hparams.corpus, "content_sha": _content_sha(documents)}
+        return self._source_fingerprint()
+
+    def _key(self, documents: Any, fields: tuple[str, ...]) -> str:
+        settings = {k: self.hparams[k] for k in fields}
         blob = json.dumps(
-            {"v": CACHE_FORMAT_VERSION, "source": source, "settings": settings}, sort_keys=True, default=str
+            {"v": CACHE_FORMAT_VERSION, "source": self._source(documents), "settings": settings},
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def _cache_key(self, documents: Any) -> str:
+        return self._key(documents, _SPLIT_FIELDS + _TOKENIZER_FIELDS + ("format", "seq_len", "pack"))
 
     @property
     def prepared_dir(self) -> Path | None:
@@ -241,7 +235,7 @@ class TextDataModule(pl.LightningDataModule):
     def _build_cache(self, documents: Any, target: Path) -> None:
         hp = self.hparams
         split = documents.train_test_split(test_size=hp.val_fraction, seed=hp.seed)
-        tokenizer = self._make_tokenizer(split["train"])
+        tokenizer = self._make_tokenizer(split["train"], documents)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
@@ -262,13 +256,20 @@ class TextDataModule(pl.LightningDataModule):
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
 
-    def _make_tokenizer(self, train_documents: Any) -> Any:
+    def _make_tokenizer(self, train_documents: Any, all_documents: Any) -> Any:
+        """Load the given tokenizer, or train one, cached apart from the tokens: changing ``seq_len`` or
+        ``pack`` reuses it, so runs that differ only in those compare on the same vocabulary."""
         hp = self.hparams
         if hp.tokenizer_path is not None:
             return load_tokenizer(hp.tokenizer_path)
-        return train_bpe_tokenizer(
+        cached = self.cache_dir / "tokenizers" / self._key(all_documents, _SPLIT_FIELDS + _TOKENIZER_FIELDS)
+        if (cached / "tokenizer.json").is_file():
+            return load_tokenizer(cached)
+        tokenizer = train_bpe_tokenizer(
             _training_texts(train_documents, hp.format), hp.vocab_size, chat_template=hp.chat_template
         )
+        save_tokenizer(tokenizer, cached)
+        return tokenizer
 
     def _tokenize(self, documents: Any, tokenizer: Any) -> Any:
         hp = self.hparams

@@ -66,6 +66,7 @@ def test_cache_is_reused_and_keyed_by_settings(tmp_path, monkeypatch) -> None:
     monkeypatch.undo()
     TextDataModule(**{**kwargs, "seq_len": 8}).prepare_data()
     assert len(set(tmp_path.iterdir()) - built) == 1  # a new setting gets its own entry
+    assert len(list((tmp_path / "tokenizers").iterdir())) == 1  # ... but reuses the trained tokenizer
 
 
 def test_chat_labels_cover_only_assistant_turns(tmp_path) -> None:
