@@ -239,3 +239,65 @@ def export(checkpoint: str, tokenizer_dir: str | None, output: str) -> None:
         if source.is_file():
             (target / name).write_bytes(source.read_bytes())
     click.echo(f"wrote {target}")
+
+
+@mesh.command()
+@with_model_options
+@click.option(
+    "--output", "-o", type=click.Path(file_okay=False), required=True, help="Folder for the results."
+)
+@click.option("--categories", default="cube,box,pyramid,cone,cylinder,prism", show_default=True)
+@click.option("--shapes-per-category", default=4, show_default=True)
+@click.option("--understanding-per-category", default=4, show_default=True)
+@click.option("--text-tasks", default=48, show_default=True)
+@click.option("--max-new-tokens", default=320, show_default=True)
+@click.option("--temperature", default=0.0, show_default=True)
+@click.option(
+    "--seed", default=42, show_default=True, help="The training seed (evaluation shapes are offset)."
+)
+def evaluate(
+    checkpoint: str | None,
+    model_dir: str | None,
+    tokenizer_dir: str | None,
+    output: str,
+    categories: str,
+    shapes_per_category: int,
+    understanding_per_category: int,
+    text_tasks: int,
+    max_new_tokens: int,
+    temperature: float,
+    seed: int,
+) -> None:
+    """Evaluate a model on held-out prompts: metrics JSON, per-prompt table and preview PNG in OUTPUT."""
+    import json
+
+    from lamina.tracking import markdown_table
+    from lamina_llama_mesh.evaluation import evaluate_mesh_model
+    from lamina_llama_mesh.render import save_preview
+
+    model, tokenizer = _load_model(checkpoint, model_dir, tokenizer_dir)
+    result = evaluate_mesh_model(
+        model,
+        tokenizer,
+        categories=[c.strip() for c in categories.split(",") if c.strip()],
+        shapes_per_category=shapes_per_category,
+        understanding_per_category=understanding_per_category,
+        text_tasks=text_tasks,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+    )
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {"metrics": result.metrics, "reasons": result.reasons, "samples": result.rows}
+    (folder / "mesh_eval.json").write_text(json.dumps(record, indent=2, default=str))
+    (folder / "mesh_samples.md").write_text(markdown_table(result.rows))
+    titles = [
+        f"{'ok' if p.is_valid else 'invalid'}: {prompt.removeprefix('Create a 3D model of ').rstrip('.')}"
+        for p, prompt in zip(result.parsed, result.prompts, strict=True)
+    ]
+    save_preview([p.mesh for p in result.parsed], folder / "mesh_preview.png", titles, columns=6)
+    for key, value in result.metrics.items():
+        click.echo(f"{key}: {value:.4f}")
+    click.echo(f"failure reasons: {result.reasons or 'none'}")
+    click.echo(f"wrote {folder}")

@@ -54,6 +54,29 @@ def sample_surface(
     return a + u[:, None] * (b - a) + v[:, None] * (c - a)
 
 
+def sample_geometry(
+    vertices: np.ndarray, faces: np.ndarray, count: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Surface samples, or, for a flat-collapsed mesh with zero area (a valid but degenerate model output),
+    samples along its edges, or its vertices: the distance stays defined (and large) instead of failing."""
+    corners = vertices[faces]
+    areas = 0.5 * np.linalg.norm(
+        np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]), axis=1
+    )
+    if len(faces) and areas.sum() > 0:
+        return sample_surface(vertices, faces, count, rng)
+    starts = corners.reshape(-1, 3)
+    ends = np.roll(corners, -1, axis=1).reshape(-1, 3)
+    lengths = np.linalg.norm(ends - starts, axis=1)
+    if len(starts) and lengths.sum() > 0:
+        chosen = rng.choice(len(starts), size=count, p=lengths / lengths.sum())
+        t = rng.random(count)[:, None]
+        return starts[chosen] + t * (ends[chosen] - starts[chosen])
+    if len(vertices) == 0:
+        raise ValueError("cannot sample an empty mesh")
+    return vertices[rng.choice(len(vertices), size=count)]
+
+
 def chamfer_distance(points_a: np.ndarray, points_b: np.ndarray) -> float:
     """mean_a min_b |a - b| + mean_b min_a |b - a| (Euclidean, not squared)."""
     from scipy.spatial import cKDTree
@@ -83,7 +106,7 @@ def mesh_chamfer_distance(
     best = np.inf
     for angle in rotations:
         vertices = _unit_frame(rotate_about_up(generated.dequantized(), angle))
-        generated_points = sample_surface(vertices, generated.faces, points, np.random.default_rng(seed + 1))
+        generated_points = sample_geometry(vertices, generated.faces, points, np.random.default_rng(seed + 1))
         best = min(best, chamfer_distance(generated_points, reference_points))
     return float(best)
 

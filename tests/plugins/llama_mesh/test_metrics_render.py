@@ -81,3 +81,14 @@ def test_preview_png_and_glb(tmp_path, items):
     loaded = trimesh.load(glb, force="mesh", process=False)
     assert len(loaded.faces) == 12
     assert not list(tmp_path.glob("*.partial*"))
+
+
+def test_chamfer_defined_for_zero_area_output(items):
+    from lamina_llama_mesh.quantize import QuantizedMesh
+
+    # a "valid" reply whose two triangles lie on one line: no area, still a finite (large) distance
+    flat = QuantizedMesh(
+        np.array([[0, 0, 0], [10, 10, 10], [20, 20, 20], [30, 30, 30]]), np.array([[0, 1, 2], [1, 2, 3]])
+    )
+    distance = mesh_chamfer_distance(flat, items[4].mesh)
+    assert np.isfinite(distance) and distance > 0.1
