@@ -20,11 +20,16 @@ BATCH_SIZE = 32
 
 
 def counts_to_tokens(features: np.ndarray, n_code_columns: int, max_tokens: int = MAX_TOKENS) -> np.ndarray:
-    """Code-column ids (1-based, 0 = padding) of each row, repeated by count, left-aligned."""
-    tokens = np.zeros((len(features), max_tokens), dtype=np.int64)
+    """Code-column ids (1-based, 0 = padding) of each row, repeated by count, left-aligned.
+
+    The width is the longest row (at most ``max_tokens``), not ``max_tokens``: visits hold tens of codes, and
+    padding every one to 256 would make the Transformer and LSTM an order of magnitude slower for nothing.
+    """
+    counts = features[:, :n_code_columns].astype(np.int64)
+    width = int(min(max(counts.sum(axis=1).max(initial=0), 1), max_tokens))
+    tokens = np.zeros((len(features), width), dtype=np.int64)
     for row in range(len(features)):
-        counts = features[row, :n_code_columns].astype(np.int64)
-        ids = np.repeat(np.nonzero(counts)[0] + 1, counts[counts > 0])[:max_tokens]
+        ids = np.repeat(np.nonzero(counts[row])[0] + 1, counts[row][counts[row] > 0])[:width]
         tokens[row, : len(ids)] = ids
     return tokens
 

@@ -165,12 +165,12 @@ def generate_patients(n_patients: int, version: str = "mimic3", seed: int = 0) -
     target = TARGET_PREVALENCE[version]
     eligible = np.array([_eligible(p) for p in patients])
 
-    mortality_scores = np.array([1.1 * _severity(p, "mortality_risk") for p in patients])
+    mortality_scores = np.array([1.6 * _severity(p, "mortality_risk") for p in patients])
     mortality_bias = calibrate_intercept(mortality_scores[eligible], target["mortality"])
     died = rng.random(n_patients) < _sigmoid(mortality_bias + mortality_scores)
 
     los_scores = np.array([_severity(p, "los_risk") for p in patients])
-    los_days = np.exp(1.2 + 0.55 * los_scores + rng.normal(0, 0.45, n_patients))
+    los_days = np.exp(1.2 + 0.55 * los_scores + rng.normal(0, 0.35, n_patients))
     los_days = np.clip(los_days, 0.1, 120.0)
 
     extra_visits = rng.geometric(0.55, n_patients) - 1  # most patients have a single admission
