@@ -95,6 +95,8 @@ def evaluate_mesh_model(
         "mesh/completion": completion_rate(parsed),
         "mesh/chamfer": float(np.mean(distances)) if distances else float("nan"),
         "mesh/chamfer_count": float(len(distances)),
+        # The same distance between two independent samplings of each reference: below it, differences are noise.
+        "mesh/chamfer_floor": float(np.mean([mesh_chamfer_distance(r.mesh, r.mesh) for r in references])),
     }
     if understanding_per_category:
         shown = [
