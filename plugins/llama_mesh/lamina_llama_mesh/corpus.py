@@ -8,6 +8,7 @@ with the Llama-3 chat template and masks the loss to assistant turns.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,8 +16,15 @@ from lamina_llama_mesh.dialogues import PAPER_MIX, build_dialogues
 from lamina_llama_mesh.general_text import generate_text_tasks, read_chat_file
 from lamina_llama_mesh.mesh_import import import_mesh_folder
 from lamina_llama_mesh.obj_text import DEFAULT_AXIS_ORDER
-from lamina_llama_mesh.procedural import ROTATIONS, CaptionedMesh, generate_captioned_meshes, rotated_meshes
-from lamina_llama_mesh.procedural import ShapeSample as _ShapeSample
+from lamina_llama_mesh.procedural import (
+    ROTATIONS,
+    CaptionedMesh,
+    ShapeSample,
+    generate_captioned_meshes,
+    rotated_meshes,
+)
+
+log = logging.getLogger(__name__)
 
 
 def user_meshes(
@@ -27,7 +35,11 @@ def user_meshes(
     max_faces: int = 500,
     allow_decimation: bool = True,
 ) -> list[CaptionedMesh]:
-    """The user's captioned meshes, each under every rotation; files without a caption are skipped (reported)."""
+    """The user's captioned meshes, each under every rotation; files without a caption are skipped (reported).
+
+    Rotations are applied to the imported (already quantised) mesh, which is then quantised again; the second
+    rounding can move a vertex by one level, which is small next to the first quantisation.
+    """
     report = import_mesh_folder(
         mesh_folder,
         captions_file=captions_file,
@@ -35,11 +47,14 @@ def user_meshes(
         allow_decimation=allow_decimation,
         require_caption=True,
     )
-    print(report.summary())
+    if report.skipped:
+        log.warning(report.summary())
+    else:
+        log.info(report.summary())
     items: list[CaptionedMesh] = []
     for imported in report.imported:
         vertices = imported.mesh.dequantized()
-        sample = _ShapeSample("user", imported.caption or "", vertices, imported.mesh.faces)
+        sample = ShapeSample("user", imported.caption or "", vertices, imported.mesh.faces)
         items += [item for item in rotated_meshes(sample, rotations) if 0 < item.mesh.num_faces <= max_faces]
     if not items:
         raise ValueError(f"no usable captioned meshes in {mesh_folder}; see the skipped files listed above")

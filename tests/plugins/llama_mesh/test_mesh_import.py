@@ -143,3 +143,23 @@ def test_captions_jsonl_and_bad_captions(tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         import_mesh_folder(tmp_path / "nope")
+
+
+def test_user_folder_feeds_the_sft_corpus(tmp_path):
+    from lamina_llama_mesh.corpus import mesh_sft_corpus
+
+    trimesh.creation.box(extents=(1, 2, 3)).export(tmp_path / "block.stl")
+    write(tmp_path / "uncaptioned.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    captions = write(tmp_path / "captions.csv", "file,caption\nblock.stl,a tall block\n")
+    records = mesh_sft_corpus(
+        num_dialogues=10,
+        mesh_folder=str(tmp_path),
+        captions_file=str(captions),
+        include_procedural=False,
+        num_general=5,
+    )
+    kinds = [record["kind"] for record in records]
+    assert (kinds.count("text_to_mesh"), kinds.count("mesh_to_text"), kinds.count("general")) == (4, 2, 4)
+    assert all("a tall block" in r["messages"][0]["content"] for r in records if r["kind"] == "text_to_mesh")
+    with pytest.raises(ValueError, match="needs captions_file"):
+        mesh_sft_corpus(num_dialogues=4, mesh_folder=str(tmp_path))
