@@ -30,7 +30,9 @@ class GaussianDataTeacher:
             raise ValueError("GaussianDataTeacher was queried off its grid")
         return self.grid.alpha_bars[index]
 
-    def eps(self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def eps(
+        self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
         a = self.alpha_bar_at(timesteps).to(x.dtype).view(-1, *([1] * (x.ndim - 1)))
         variance = a * self.std**2 + (1 - a)
         x0_mean = self.mean + a.sqrt() * self.std**2 / variance * (x - a.sqrt() * self.mean)

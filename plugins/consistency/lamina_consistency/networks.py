@@ -57,8 +57,14 @@ class ResidualMLPBlock(nn.Module):
 class MLPDenoiser(nn.Module):
     """Residual MLP on flattened data; ``data_shape`` is restored on output."""
 
-    def __init__(self, data_shape: tuple[int, ...], width: int = 256, depth: int = 4, num_classes: int = 0,
-                 embed_dim: int = 64) -> None:
+    def __init__(
+        self,
+        data_shape: tuple[int, ...],
+        width: int = 256,
+        depth: int = 4,
+        num_classes: int = 0,
+        embed_dim: int = 64,
+    ) -> None:
         super().__init__()
         self.data_shape = tuple(data_shape)
         data_dim = math.prod(self.data_shape)
@@ -68,7 +74,9 @@ class MLPDenoiser(nn.Module):
         self.out_norm = nn.LayerNorm(width)
         self.output = nn.Linear(width, data_dim)
 
-    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
         embedding = self.condition(timesteps, labels)
         h = self.input(x.flatten(1))
         for block in self.blocks:
@@ -96,12 +104,15 @@ class ResidualConvBlock(nn.Module):
 class ConvUNetDenoiser(nn.Module):
     """A one-level U-Net: full resolution -> half resolution (two blocks) -> back up with a skip connection."""
 
-    def __init__(self, data_shape: tuple[int, ...], width: int = 32, num_classes: int = 0,
-                 embed_dim: int = 64) -> None:
+    def __init__(
+        self, data_shape: tuple[int, ...], width: int = 32, num_classes: int = 0, embed_dim: int = 64
+    ) -> None:
         super().__init__()
         if len(data_shape) != 3 or data_shape[1] % 2 or data_shape[2] % 2:
-            raise ValueError(f"ConvUNetDenoiser needs (channels, height, width) with even sides, got {data_shape}; "
-                             "use network='mlp' for flat data.")
+            raise ValueError(
+                f"ConvUNetDenoiser needs (channels, height, width) with even sides, got {data_shape}; "
+                "use network='mlp' for flat data."
+            )
         channels = data_shape[0]
         self.condition = ConditionEmbedding(embed_dim, num_classes)
         self.input = nn.Conv2d(channels, width, 3, padding=1)
@@ -114,7 +125,9 @@ class ConvUNetDenoiser(nn.Module):
         self.out_norm = nn.GroupNorm(8, width)
         self.output = nn.Conv2d(width, channels, 3, padding=1)
 
-    def forward(self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None = None
+    ) -> torch.Tensor:
         embedding = self.condition(timesteps, labels)
         skip = self.down_block(self.input(x), embedding)
         h = self.mid_block1(self.downsample(skip), embedding)
@@ -127,8 +140,9 @@ class ConvUNetDenoiser(nn.Module):
 NETWORKS = ("mlp", "conv_unet")
 
 
-def build_denoiser(network: str, data_shape: tuple[int, ...], width: int, depth: int, num_classes: int,
-                   embed_dim: int = 64) -> nn.Module:
+def build_denoiser(
+    network: str, data_shape: tuple[int, ...], width: int, depth: int, num_classes: int, embed_dim: int = 64
+) -> nn.Module:
     """Build a denoiser by name (the teacher's hyperparameters hold only these plain values)."""
     if network == "mlp":
         return MLPDenoiser(data_shape, width=width, depth=depth, num_classes=num_classes, embed_dim=embed_dim)

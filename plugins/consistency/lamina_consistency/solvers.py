@@ -107,8 +107,11 @@ def solve_ode(
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose one of {SOLVERS}")
     batch = x.shape[0]
-    start = torch.as_tensor(start_index, device=x.device).long().expand(batch) if not torch.is_tensor(
-        start_index) or start_index.ndim == 0 else start_index.to(x.device).long()
+    start = (
+        torch.as_tensor(start_index, device=x.device).long().expand(batch)
+        if not torch.is_tensor(start_index) or start_index.ndim == 0
+        else start_index.to(x.device).long()
+    )
     x = x.clone()
     evaluations = 0
     for i in range(int(start.max()), end_index, -1):

@@ -17,7 +17,6 @@ from torch import nn
 
 from lamina_consistency.boundary import consistency_output
 from lamina_consistency.networks import lora_target_modules
-from lamina_consistency.schedule import ODEGrid
 from lamina_consistency.solvers import SOLVERS
 from lamina_consistency.targets import consistency_distillation_target, direct_target, noisy_training_point
 from lamina_consistency.teacher import DiffusionTeacher, load_teacher
@@ -26,8 +25,9 @@ LOSSES = ("l2", "pseudo_huber")
 FINETUNE_MODES = ("full", "lora")
 
 
-def regression_loss(prediction: torch.Tensor, target: torch.Tensor, kind: str = "l2",
-                    huber_c: float | None = None) -> torch.Tensor:
+def regression_loss(
+    prediction: torch.Tensor, target: torch.Tensor, kind: str = "l2", huber_c: float | None = None
+) -> torch.Tensor:
     """Per-sample L2 (mean squared error) or pseudo-Huber ``sqrt(||d||^2 + c^2) - c``, averaged over the batch.
 
     ``huber_c`` defaults to ``0.00054 * sqrt(dim)`` (improved consistency training's choice).
@@ -45,8 +45,12 @@ def apply_lora(network: nn.Module, rank: int, alpha: float | None) -> nn.Module:
     """Wrap ``network`` with LoRA adapters on every Linear/Conv2d (only adapters train), as the paper does."""
     from peft import LoraConfig, get_peft_model
 
-    config = LoraConfig(r=rank, lora_alpha=alpha if alpha is not None else rank, lora_dropout=0.0,
-                        target_modules=lora_target_modules(network))
+    config = LoraConfig(
+        r=rank,
+        lora_alpha=alpha if alpha is not None else rank,
+        lora_dropout=0.0,
+        target_modules=lora_target_modules(network),
+    )
     return get_peft_model(network, config)
 
 
@@ -72,6 +76,7 @@ class ConsistencyStudent(pl.LightningModule):
         timestep_scaling: float = 10.0,
         max_teacher_evaluations: int | None = None,
         val_sampling_steps: int = 1,
+        log_samples: bool = True,
         teacher: DiffusionTeacher | None = None,
     ) -> None:
         super().__init__()
@@ -96,26 +101,39 @@ class ConsistencyStudent(pl.LightningModule):
         self.register_buffer("teacher_evaluations", torch.zeros((), dtype=torch.float64))
 
     # ------------------------------------------------------------------------------------------- the function
-    def consistency_fn(self, x: torch.Tensor, timesteps: torch.Tensor, alpha_bars: torch.Tensor,
-                       labels: torch.Tensor | None, network: nn.Module | None = None) -> torch.Tensor:
+    def consistency_fn(
+        self,
+        x: torch.Tensor,
+        timesteps: torch.Tensor,
+        alpha_bars: torch.Tensor,
+        labels: torch.Tensor | None,
+        network: nn.Module | None = None,
+    ) -> torch.Tensor:
         """``f(x, t) = c_skip x + c_out x0_hat``: the student (or ``network``) under the LCM boundary condition."""
         network = network if network is not None else self.student
         eps = network(x, timesteps.to(x.device, x.dtype), labels)
-        return consistency_output(x, eps, timesteps, alpha_bars, self.hparams.sigma_data,
-                                  self.hparams.timestep_scaling)
+        return consistency_output(
+            x, eps, timesteps, alpha_bars, self.hparams.sigma_data, self.hparams.timestep_scaling
+        )
 
     def teacher_eps(self):
         return self.teacher.eps_fn(self.hparams.guidance_scale)
 
-    def target(self, x_noisy: torch.Tensor, labels: torch.Tensor | None,
-               index: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def target(
+        self, x_noisy: torch.Tensor, labels: torch.Tensor | None, index: torch.Tensor
+    ) -> tuple[torch.Tensor, int]:
         raise NotImplementedError
 
     # ------------------------------------------------------------------------------------------------ sampling
     @torch.no_grad()
-    def sample(self, noise: torch.Tensor, labels: torch.Tensor | None = None, num_sampling_steps: int = 1,
-               renoise: Sequence[torch.Tensor] | None = None, generator: torch.Generator | None = None
-               ) -> torch.Tensor:
+    def sample(
+        self,
+        noise: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        num_sampling_steps: int = 1,
+        renoise: Sequence[torch.Tensor] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
         """Multistep consistency sampling: f at the noisiest point, then re-noise to the next level and repeat.
 
         ``renoise[k]`` is the fresh noise for the (k+1)-th step; pass the same tensors to every student so two
@@ -128,11 +146,15 @@ class ConsistencyStudent(pl.LightningModule):
         sample = noise
         for step, index in enumerate(indices):
             if step > 0:
-                fresh = renoise[step - 1] if renoise is not None else torch.randn(
-                    noise.shape, generator=generator, dtype=noise.dtype).to(noise.device)
+                fresh = (
+                    renoise[step - 1]
+                    if renoise is not None
+                    else torch.randn(noise.shape, generator=generator, dtype=noise.dtype).to(noise.device)
+                )
                 x = noisy_training_point(sample, fresh, self.grid, torch.full((batch,), index))
-            sample = self.consistency_fn(x, timesteps[index].expand(batch), alpha_bars[index].expand(batch),
-                                         labels)
+            sample = self.consistency_fn(
+                x, timesteps[index].expand(batch), alpha_bars[index].expand(batch), labels
+            )
         return sample
 
     # ------------------------------------------------------------------------------------------------ training
@@ -167,17 +189,25 @@ class ConsistencyStudent(pl.LightningModule):
         labels = labels if self.teacher.num_classes > 0 else None
         generator = torch.Generator().manual_seed(batch_idx)
         noise = torch.randn(x0.shape, generator=generator).to(x0)
-        reference = self.teacher.sample(noise, labels, self.hparams.num_ode_steps, self.hparams.solver,
-                                        self.hparams.guidance_scale)
+        reference = self.teacher.sample(
+            noise, labels, self.hparams.num_ode_steps, self.hparams.solver, self.hparams.guidance_scale
+        )
         student = self.sample(noise, labels, self.hparams.val_sampling_steps, generator=generator)
         self.log("val/ode_error", nn.functional.mse_loss(student, reference), prog_bar=True)
+
+    def on_validation_epoch_end(self) -> None:
+        if self.hparams.log_samples:
+            from lamina_consistency.sample_logging import log_sample_panel
+
+            log_sample_panel(self, f"samples/{self.method}")
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.student.parameters() if p.requires_grad]
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.trainable_parameters(), lr=self.hparams.lr,
-                                 weight_decay=self.hparams.weight_decay)
+        return torch.optim.AdamW(
+            self.trainable_parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
 
 
 class ConsistencyDistillation(ConsistencyStudent):
@@ -192,17 +222,19 @@ class ConsistencyDistillation(ConsistencyStudent):
     def __init__(self, *args: Any, target_ema_decay: float = 0.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.save_hyperparameters(ignore=["teacher"])
-        self.target_net = (copy.deepcopy(self.student).requires_grad_(False) if target_ema_decay > 0 else None)
+        self.target_net = copy.deepcopy(self.student).requires_grad_(False) if target_ema_decay > 0 else None
 
-    def target(self, x_noisy: torch.Tensor, labels: torch.Tensor | None,
-               index: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def target(
+        self, x_noisy: torch.Tensor, labels: torch.Tensor | None, index: torch.Tensor
+    ) -> tuple[torch.Tensor, int]:
         network = self.target_net if self.target_net is not None else self.student
 
         def target_fn(x, timesteps, alpha_bars, labels_):
             return self.consistency_fn(x, timesteps, alpha_bars, labels_, network=network)
 
-        return consistency_distillation_target(self.teacher_eps(), target_fn, x_noisy, labels, self.grid, index,
-                                               self.hparams.solver)
+        return consistency_distillation_target(
+            self.teacher_eps(), target_fn, x_noisy, labels, self.grid, index, self.hparams.solver
+        )
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.target_net is None:
@@ -217,6 +249,7 @@ class DirectConsistencyModel(ConsistencyStudent):
 
     method = "direct"
 
-    def target(self, x_noisy: torch.Tensor, labels: torch.Tensor | None,
-               index: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def target(
+        self, x_noisy: torch.Tensor, labels: torch.Tensor | None, index: torch.Tensor
+    ) -> tuple[torch.Tensor, int]:
         return direct_target(self.teacher_eps(), x_noisy, labels, self.grid, index, self.hparams.solver)

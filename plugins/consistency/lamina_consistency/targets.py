@@ -25,8 +25,9 @@ ConsistencyFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor
 """``f(x, timesteps, alpha_bars, labels)``: a consistency function with its boundary condition applied."""
 
 
-def noisy_training_point(x0: torch.Tensor, noise: torch.Tensor, grid: ODEGrid,
-                         index: torch.Tensor) -> torch.Tensor:
+def noisy_training_point(
+    x0: torch.Tensor, noise: torch.Tensor, grid: ODEGrid, index: torch.Tensor
+) -> torch.Tensor:
     """``sqrt(a) x0 + sqrt(1 - a) noise`` at grid index ``index`` (per sample)."""
     a = grid.alpha_bars.to(x0.device)[index].to(x0.dtype).view(-1, *([1] * (x0.ndim - 1)))
     return a.sqrt() * x0 + (1 - a).sqrt() * noise
@@ -48,8 +49,14 @@ def consistency_distillation_target(
     timesteps, alpha_bars = grid.timesteps.to(x_noisy.device), grid.alpha_bars.to(x_noisy.device)
     previous = index - 1
     x_previous, evaluations = solver_step(
-        teacher_eps, solver, x_noisy, labels,
-        timesteps[index], timesteps[previous], alpha_bars[index], alpha_bars[previous],
+        teacher_eps,
+        solver,
+        x_noisy,
+        labels,
+        timesteps[index],
+        timesteps[previous],
+        alpha_bars[index],
+        alpha_bars[previous],
     )
     target = target_fn(x_previous, timesteps[previous], alpha_bars[previous], labels)
     return target, evaluations * x_noisy.shape[0]

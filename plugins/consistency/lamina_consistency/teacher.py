@@ -44,14 +44,18 @@ class DiffusionTeacher(pl.LightningModule):
         ema_decay: float = 0.999,
         sample_ode_steps: int = 100,
         sample_solver: str = "ddim",
+        log_samples: bool = True,
     ) -> None:
         super().__init__()
         data_shape = [int(size) for size in data_shape]  # plain list: checkpoints stay weights_only-loadable
         self.save_hyperparameters()
         self.net = build_denoiser(network, tuple(data_shape), width, depth, num_classes, embed_dim)
         self.ema_net = copy.deepcopy(self.net).requires_grad_(False) if ema_decay > 0 else None
-        self.register_buffer("alphas_cumprod", ddpm_alphas_cumprod(num_train_timesteps, beta_schedule).float(),
-                             persistent=False)
+        self.register_buffer(
+            "alphas_cumprod",
+            ddpm_alphas_cumprod(num_train_timesteps, beta_schedule).float(),
+            persistent=False,
+        )
 
     @property
     def data_shape(self) -> tuple[int, ...]:
@@ -66,12 +70,20 @@ class DiffusionTeacher(pl.LightningModule):
         return self.ema_net if self.ema_net is not None else self.net
 
     def grid(self, num_steps: int | None = None) -> ODEGrid:
-        return ODEGrid.from_ddpm(num_steps or self.hparams.sample_ode_steps, self.hparams.num_train_timesteps,
-                                 self.hparams.beta_schedule)
+        return ODEGrid.from_ddpm(
+            num_steps or self.hparams.sample_ode_steps,
+            self.hparams.num_train_timesteps,
+            self.hparams.beta_schedule,
+        )
 
     # ----------------------------------------------------------------------------------------------- guidance
-    def guided_eps(self, x: torch.Tensor, timesteps: torch.Tensor, labels: torch.Tensor | None,
-                   guidance_scale: float | None = None) -> torch.Tensor:
+    def guided_eps(
+        self,
+        x: torch.Tensor,
+        timesteps: torch.Tensor,
+        labels: torch.Tensor | None,
+        guidance_scale: float | None = None,
+    ) -> torch.Tensor:
         """The teacher's noise prediction with classifier-free guidance (Imagen form) when it applies."""
         w = self.hparams.guidance_scale if guidance_scale is None else guidance_scale
         net = self.sampling_net()
@@ -91,12 +103,25 @@ class DiffusionTeacher(pl.LightningModule):
         return lambda x, t, labels: self.guided_eps(x, t, labels, guidance_scale)
 
     @torch.no_grad()
-    def sample(self, noise: torch.Tensor, labels: torch.Tensor | None = None, num_steps: int | None = None,
-               solver: str | None = None, guidance_scale: float | None = None) -> torch.Tensor:
+    def sample(
+        self,
+        noise: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        num_steps: int | None = None,
+        solver: str | None = None,
+        guidance_scale: float | None = None,
+    ) -> torch.Tensor:
         """Solve the probability-flow ODE from pure noise (grid index N) to the clean end."""
         grid = self.grid(num_steps)
-        sample, _ = solve_ode(self.eps_fn(guidance_scale), noise, labels, grid, grid.num_steps, 0,
-                              solver or self.hparams.sample_solver)
+        sample, _ = solve_ode(
+            self.eps_fn(guidance_scale),
+            noise,
+            labels,
+            grid,
+            grid.num_steps,
+            0,
+            solver or self.hparams.sample_solver,
+        )
         return sample
 
     # ----------------------------------------------------------------------------------------------- training
@@ -123,6 +148,12 @@ class DiffusionTeacher(pl.LightningModule):
         x0, labels = batch
         self.log("val/loss", self.diffusion_loss(x0, labels), prog_bar=True)
 
+    def on_validation_epoch_end(self) -> None:
+        if self.hparams.log_samples:
+            from lamina_consistency.sample_logging import log_sample_panel
+
+            log_sample_panel(self, "samples/teacher")
+
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if self.ema_net is None:
             return
@@ -132,7 +163,9 @@ class DiffusionTeacher(pl.LightningModule):
                 ema.lerp_(live, 1.0 - decay)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.AdamW(self.net.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        return torch.optim.AdamW(
+            self.net.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
 
 
 # --------------------------------------------------------------------------------------------------- checkpoints
@@ -163,7 +196,9 @@ def load_teacher(path: str | Path) -> DiffusionTeacher:
         )
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if "hyper_parameters" not in payload or "state_dict" not in payload:
-        raise ValueError(f"{str(path)!r} is not a DiffusionTeacher checkpoint (no hyper_parameters/state_dict).")
+        raise ValueError(
+            f"{str(path)!r} is not a DiffusionTeacher checkpoint (no hyper_parameters/state_dict)."
+        )
     hparams = {key: value for key, value in payload["hyper_parameters"].items() if not key.startswith("_")}
     teacher = DiffusionTeacher(**hparams)
     teacher.load_state_dict(payload["state_dict"])

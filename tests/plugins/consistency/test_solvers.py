@@ -60,8 +60,8 @@ def test_mixed_start_indices_equal_separate_solves(start_points):
     starts = torch.tensor([1, 5, 20, 7, 7, 13])
     batched, evaluations = solve_ode(teacher.eps, x, None, grid, starts, 0, "heun")
     for row, start in enumerate(starts.tolist()):
-        single, _ = solve_ode(teacher.eps, x[row:row + 1], None, grid, start, 0, "heun")
-        torch.testing.assert_close(batched[row:row + 1], single)
+        single, _ = solve_ode(teacher.eps, x[row : row + 1], None, grid, start, 0, "heun")
+        torch.testing.assert_close(batched[row : row + 1], single)
     assert evaluations == sum(2 * s - 1 for s in starts.tolist())
 
 

@@ -20,7 +20,9 @@ def setting():
     generator = torch.Generator().manual_seed(1)
     x0 = 0.3 + 0.5 * torch.randn(256, 2, generator=generator, dtype=torch.float64)
     index = torch.randint(1, 101, (256,), generator=generator)
-    x_noisy = noisy_training_point(x0, torch.randn(256, 2, generator=generator, dtype=torch.float64), grid, index)
+    x_noisy = noisy_training_point(
+        x0, torch.randn(256, 2, generator=generator, dtype=torch.float64), grid, index
+    )
     return grid, teacher, x_noisy, index
 
 
@@ -54,7 +56,9 @@ def test_cd_target_is_target_network_after_one_teacher_step(setting):
 
     target, evaluations = consistency_distillation_target(teacher.eps, target_fn, x_noisy, None, grid, index)
     timesteps = grid.timesteps[index]
-    one_step = ddim_step(teacher.eps(x_noisy, timesteps), x_noisy, grid.alpha_bars[index], grid.alpha_bars[index - 1])
+    one_step = ddim_step(
+        teacher.eps(x_noisy, timesteps), x_noisy, grid.alpha_bars[index], grid.alpha_bars[index - 1]
+    )
     torch.testing.assert_close(target, 2.0 * one_step + 1.0)
     torch.testing.assert_close(calls[0][0], grid.timesteps[index - 1])
     torch.testing.assert_close(calls[0][1], grid.alpha_bars[index - 1])
@@ -70,8 +74,9 @@ def test_cd_target_with_ideal_student_matches_ode_solution_up_to_one_step(settin
         grid = ODEGrid.from_ddpm(num_steps)
         teacher = GaussianDataTeacher(grid, mean=0.3, std=0.5)
         index = torch.full((len(x_noisy),), num_steps // 2)
-        target, _ = consistency_distillation_target(teacher.eps, exact_consistency_fn(teacher), x_noisy, None,
-                                                    grid, index)
+        target, _ = consistency_distillation_target(
+            teacher.eps, exact_consistency_fn(teacher), x_noisy, None, grid, index
+        )
         gaps.append(((target - teacher.flow(x_noisy, index, 0)) ** 2).mean().sqrt().item())
     assert gaps[1] < gaps[0] / 2
     assert gaps[1] < 0.01
@@ -80,8 +85,9 @@ def test_cd_target_with_ideal_student_matches_ode_solution_up_to_one_step(settin
 def test_cd_target_carries_no_gradient(setting):
     grid, teacher, x_noisy, index = setting
     weight = nn.Parameter(torch.tensor(1.5, dtype=torch.float64))
-    target, _ = consistency_distillation_target(teacher.eps, lambda x, t, a, y: weight * x, x_noisy, None, grid,
-                                                index)
+    target, _ = consistency_distillation_target(
+        teacher.eps, lambda x, t, a, y: weight * x, x_noisy, None, grid, index
+    )
     assert not target.requires_grad
 
 

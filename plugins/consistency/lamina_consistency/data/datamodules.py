@@ -37,8 +37,13 @@ class _TensorDataModule(pl.LightningDataModule):
             self.train_set, self.val_set = self.build()
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_set, batch_size=self.batch_size, shuffle=True, drop_last=True,
-                          num_workers=self.num_workers)
+        return DataLoader(
+            self.train_set,
+            batch_size=self.batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=self.num_workers,
+        )
 
     def val_dataloader(self) -> DataLoader:
         return DataLoader(self.val_set, batch_size=self.batch_size, num_workers=self.num_workers)
@@ -50,8 +55,15 @@ class _TensorDataModule(pl.LightningDataModule):
 class MixtureDataModule(_TensorDataModule):
     """Samples from a named 2-D Gaussian mixture (``ring8`` or ``grid25``), drawn once with ``seed``."""
 
-    def __init__(self, mixture: str = "ring8", num_train: int = 20000, num_val: int = 1000,
-                 batch_size: int = 256, seed: int = 0, num_workers: int = 0) -> None:
+    def __init__(
+        self,
+        mixture: str = "ring8",
+        num_train: int = 20000,
+        num_val: int = 1000,
+        batch_size: int = 256,
+        seed: int = 0,
+        num_workers: int = 0,
+    ) -> None:
         super().__init__(batch_size, num_workers)
         self.mixture = make_mixture(mixture)
         self.num_train, self.num_val, self.seed = num_train, num_val, seed
@@ -60,29 +72,40 @@ class MixtureDataModule(_TensorDataModule):
         generator = torch.Generator().manual_seed(self.seed)
         points = self.mixture.sample(self.num_train + self.num_val, generator).float()
         labels = torch.zeros(len(points), dtype=torch.long)
-        return (TensorDataset(points[: self.num_train], labels[: self.num_train]),
-                TensorDataset(points[self.num_train:], labels[self.num_train:]))
+        return (
+            TensorDataset(points[: self.num_train], labels[: self.num_train]),
+            TensorDataset(points[self.num_train :], labels[self.num_train :]),
+        )
 
 
 class DigitsDataModule(_TensorDataModule):
     """Real 8x8 handwritten digits from scikit-learn (no download), split by a seeded permutation."""
 
-    def __init__(self, num_val: int = 297, batch_size: int = 128, seed: int = 0, num_workers: int = 0) -> None:
+    def __init__(
+        self, num_val: int = 297, batch_size: int = 128, seed: int = 0, num_workers: int = 0
+    ) -> None:
         super().__init__(batch_size, num_workers)
         self.num_val, self.seed = num_val, seed
 
     def build(self) -> tuple[TensorDataset, TensorDataset]:
         images, labels = load_digit_images()
         order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.seed))
-        val, train = order[: self.num_val], order[self.num_val:]
+        val, train = order[: self.num_val], order[self.num_val :]
         return TensorDataset(images[train], labels[train]), TensorDataset(images[val], labels[val])
 
 
 class ShapesDataModule(_TensorDataModule):
     """Procedural class-labelled shapes (see :mod:`lamina_consistency.data.shapes`)."""
 
-    def __init__(self, image_size: int = 16, num_train: int = 8000, num_val: int = 1000, batch_size: int = 128,
-                 seed: int = 0, num_workers: int = 0) -> None:
+    def __init__(
+        self,
+        image_size: int = 16,
+        num_train: int = 8000,
+        num_val: int = 1000,
+        batch_size: int = 128,
+        seed: int = 0,
+        num_workers: int = 0,
+    ) -> None:
         super().__init__(batch_size, num_workers)
         self.image_size, self.num_train, self.num_val, self.seed = image_size, num_train, num_val, seed
 

@@ -26,8 +26,9 @@ class GaussianMixture:
         x = x.to(self.means.dtype)
         dim = self.means.shape[1]
         squared = ((x[:, None, :] - self.means[None]) ** 2).sum(-1)  # (N, K)
-        log_normal = (-0.5 * squared / self.stds**2 - dim * torch.log(self.stds)
-                      - 0.5 * dim * math.log(2 * math.pi))
+        log_normal = (
+            -0.5 * squared / self.stds**2 - dim * torch.log(self.stds) - 0.5 * dim * math.log(2 * math.pi)
+        )
         return torch.logsumexp(log_normal + torch.log(self.weights), dim=1)
 
 
@@ -35,8 +36,11 @@ def ring_mixture(num_modes: int = 8, radius: float = 1.0, std: float = 0.1) -> G
     """Equal-weight modes evenly spaced on a circle (the classic "8 Gaussians")."""
     angles = torch.arange(num_modes, dtype=torch.float64) * (2 * math.pi / num_modes)
     means = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
-    return GaussianMixture(means, torch.full((num_modes,), std, dtype=torch.float64),
-                           torch.full((num_modes,), 1.0 / num_modes, dtype=torch.float64))
+    return GaussianMixture(
+        means,
+        torch.full((num_modes,), std, dtype=torch.float64),
+        torch.full((num_modes,), 1.0 / num_modes, dtype=torch.float64),
+    )
 
 
 def grid_mixture(side: int = 5, extent: float = 1.0, std: float = 0.05) -> GaussianMixture:
@@ -44,8 +48,11 @@ def grid_mixture(side: int = 5, extent: float = 1.0, std: float = 0.05) -> Gauss
     axis = torch.linspace(-extent, extent, side, dtype=torch.float64)
     means = torch.cartesian_prod(axis, axis)
     count = side * side
-    return GaussianMixture(means, torch.full((count,), std, dtype=torch.float64),
-                           torch.full((count,), 1.0 / count, dtype=torch.float64))
+    return GaussianMixture(
+        means,
+        torch.full((count,), std, dtype=torch.float64),
+        torch.full((count,), 1.0 / count, dtype=torch.float64),
+    )
 
 
 MIXTURES = {"ring8": ring_mixture, "grid25": grid_mixture}

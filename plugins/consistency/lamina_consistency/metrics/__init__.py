@@ -1,0 +1,1 @@
+"""Sample-quality metrics: exact ones for 2-D mixtures, classifier-feature ones for images."""
