@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import socket
 from pathlib import Path
@@ -60,7 +61,11 @@ def free_port() -> int:
 
 def ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     torch.distributed.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world,
+        timeout=datetime.timedelta(seconds=120),  # fail instead of hanging the suite if a peer never arrives
     )
     try:
         torch.manual_seed(0)
