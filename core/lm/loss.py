@@ -100,6 +100,20 @@ def _torch_linear_ce_loss(
     )
 
 
+def _autocast_like_linear(
+    hidden: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Give the kernel the dtypes ``F.linear`` would use: under autocast (``precision=bf16-mixed``) the
+    head's matmul runs in the autocast dtype; otherwise the fp32 master weight meets the hidden states' dtype."""
+    device_type = hidden.device.type
+    if torch.is_autocast_enabled(device_type):
+        dtype = torch.get_autocast_dtype(device_type)
+    else:
+        dtype = hidden.dtype
+    cast = lambda t: t if t is None or t.dtype == dtype else t.to(dtype)
+    return cast(hidden), cast(weight), cast(bias)
+
+
 def causal_lm_loss(
     hidden: torch.Tensor,
     weight: torch.Tensor,
@@ -125,6 +139,7 @@ def causal_lm_loss(
     if impl in ("cce", "cce_exact"):
         from lamina_kernels import linear_cross_entropy
 
+        hidden, weight, bias = _autocast_like_linear(hidden, weight, bias)
         return linear_cross_entropy(
             hidden,
             weight,

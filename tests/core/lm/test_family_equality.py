@@ -99,3 +99,13 @@ def test_logit_scale_families() -> None:
     assert logit_scale_of(SimpleNamespace(logit_scale=0.0625)) == 0.0625  # Cohere multiplies
     assert logit_scale_of(SimpleNamespace(logits_scaling=4.0)) == 0.25  # Granite divides
     assert logit_scale_of(SimpleNamespace()) is None
+
+
+def test_cce_under_bf16_autocast_matches_the_baseline() -> None:
+    # bf16-mixed training: the trunk runs in bf16 while the head's master weight stays fp32.
+    model = _model("llama", "cce")
+    batch = _batch()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fused = model.loss(batch)
+        baseline = model.loss(batch, impl="torch")
+    torch.testing.assert_close(fused, baseline.float(), rtol=2e-2, atol=0)
