@@ -65,16 +65,19 @@ def hand_made(tmp_path):
         # 5: first visit has no procedure -> left out, even though the later visit is complete
         admission(5, 51, "2100-01-01 00:00:00", "2100-01-03 00:00:00"),
         admission(5, 52, "2100-02-01 00:00:00", "2100-02-03 00:00:00"),
+        # 6: exactly 14 days -> LOS 2 (the upper edge of the middle class)
+        admission(6, 61, "2100-07-01 12:00:00", "2100-07-15 12:00:00"),
     ]
     visits = [
-        complete_visit(s, h) for s, h in [(1, 11), (1, 12), (2, 21), (2, 22), (3, 31), (4, 41), (5, 52)]
+        complete_visit(s, h)
+        for s, h in [(1, 11), (1, 12), (2, 21), (2, 22), (3, 31), (4, 41), (5, 52), (6, 61)]
     ]
     no_procedure = complete_visit(5, 51)
     no_procedure.pop("procedures")
     tables = _merge(
         {
             "admissions": admissions,
-            "patients": _patients(1, 2, 3, 5) + _patients(4, dob="2085-01-02 00:00:00"),
+            "patients": _patients(1, 2, 3, 5, 6) + _patients(4, dob="2085-01-02 00:00:00"),
         },
         *visits,
         no_procedure,
@@ -85,7 +88,7 @@ def hand_made(tmp_path):
 def test_cohort_and_labels_on_hand_made_admissions(hand_made):
     samples, coding, dropped = build_cohort(load_mimic(hand_made, "mimic3"))
     by_subject = {s.subject_id: s for s in samples}
-    assert sorted(by_subject) == [1, 2, 3]
+    assert sorted(by_subject) == [1, 2, 3, 6]
     assert dropped["under_18"] == 1 and dropped["no_procedures"] == 1
     assert coding.scheme == "drug_name"
 
@@ -93,6 +96,7 @@ def test_cohort_and_labels_on_hand_made_admissions(hand_made):
     assert first.hadm_id == 11 and (first.los_days, first.los) == (7, 1)
     assert (second.los_days, second.los) == (14, 2)
     assert (third.los_days, third.los) == (15, 3)
+    assert (by_subject[6].los_days, by_subject[6].los) == (14, 2)
     assert first.readmission == 1
     assert second.readmission == 0
     assert third.readmission == NO_NEXT_ADMISSION
