@@ -31,7 +31,7 @@ class LanguageModelSettings:
     seq_len: int = 512
     batch_size: int = 8
     base_steps: int = 300
-    finetune_steps: int = 200
+    finetune_steps: int = 100
     lr: float = 1e-3
     finetune_lr: float = 3e-4
     loss_impl: str = "cce"

@@ -57,13 +57,13 @@ def build_estimator(name: str, seed: int, n_code_columns: int) -> Estimator:
     if name == "xgboost":
         from xgboost import XGBClassifier
 
-        return XGBClassifier(random_state=seed, n_jobs=2, verbosity=0)
+        return XGBClassifier(random_state=seed, n_jobs=1, verbosity=0)
     if name == "logistic_regression":
         return LogisticRegression(max_iter=1000, random_state=seed)
     if name == "decision_tree":
         return DecisionTreeClassifier(max_depth=6, random_state=seed)
     if name == "random_forest":
-        return RandomForestClassifier(n_estimators=100, max_depth=6, random_state=seed, n_jobs=2)
+        return RandomForestClassifier(n_estimators=100, max_depth=6, random_state=seed, n_jobs=1)
     if name == "adaboost":
         return AdaBoostClassifier(n_estimators=100, random_state=seed)
     if name == "svm":
