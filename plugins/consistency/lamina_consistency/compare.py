@@ -53,8 +53,15 @@ RECIPES: dict[str, DatasetRecipe] = {
     "mixture": DatasetRecipe(
         name="mixture",
         kind="mixture",
-        teacher={"data_shape": [2], "network": "mlp", "width": 128, "depth": 3, "lr": 1e-3},
-        teacher_steps=2000,
+        teacher={
+            "data_shape": [2],
+            "network": "mlp",
+            "width": 128,
+            "depth": 3,
+            "lr": 1e-3,
+            "beta_schedule": "scaled_linear",
+        },
+        teacher_steps=4000,
         teacher_batch=256,
         student_steps=400,
         student_batch=64,
@@ -65,7 +72,14 @@ RECIPES: dict[str, DatasetRecipe] = {
     "digits": DatasetRecipe(
         name="digits",
         kind="image",
-        teacher={"data_shape": [1, 8, 8], "network": "mlp", "width": 256, "depth": 3, "lr": 1e-3},
+        teacher={
+            "data_shape": [1, 8, 8],
+            "network": "mlp",
+            "width": 256,
+            "depth": 3,
+            "lr": 1e-3,
+            "beta_schedule": "scaled_linear",
+        },
         teacher_steps=3000,
         teacher_batch=128,
         student_steps=300,
@@ -85,6 +99,7 @@ RECIPES: dict[str, DatasetRecipe] = {
             "depth": 3,
             "lr": 1e-3,
             "num_classes": len(SHAPE_CLASSES),
+            "beta_schedule": "scaled_linear",
             "guidance_scale": 3.0,
         },
         teacher_steps=3000,
@@ -240,15 +255,25 @@ def build_quality(
     eval_count: int,
     classifier_steps: int,
     seed: int,
-) -> tuple[Any, dict[str, float]]:
+) -> tuple[Any, torch.Tensor, dict[str, float]]:
+    """The quality metrics of a recipe and a set of real samples *not* used as their reference (the data row)."""
     if recipe.kind == "mixture":
-        return MixtureQuality(make_mixture("ring8"), eval_count, seed=10_000 + seed), {}
+        mixture = make_mixture("ring8")
+        data = mixture.sample(eval_count, torch.Generator().manual_seed(40_000 + seed)).float()
+        return MixtureQuality(mixture, eval_count, seed=10_000 + seed), data, {}
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     held_out, train = order[: len(x) // 6], order[len(x) // 6 :]
     classes = int(labels.max()) + 1
     classifier = train_feature_classifier(x[train], labels[train], classes, steps=classifier_steps, seed=seed)
     accuracy = classifier_accuracy(classifier, x[held_out], labels[held_out])
-    return ImageQuality(classifier, x), {"feature_classifier_heldout_accuracy": round(accuracy, 4)}
+    info = {"feature_classifier_heldout_accuracy": round(accuracy, 4)}
+    if recipe.name == "shapes":  # procedural: fresh images for the data row, the training set as reference
+        images, _ = render_shapes(eval_count, 16, 50_000 + seed)
+        return ImageQuality(classifier, x), torch.from_numpy(images), info
+    # Real digits are finite (1,797): half is the real reference, the other half the data row.
+    half = len(x) // 2
+    info["real_reference_images"] = half
+    return ImageQuality(classifier, x[order[:half]]), x[order[half:]], info
 
 
 def run_dataset(
@@ -274,7 +299,9 @@ def run_dataset(
             teacher_seed = seed if settings.teacher_per_seed else settings.seeds[0]
             log(f"[{recipe.name}] teacher (seed {teacher_seed}, {teacher_steps} steps)")
             teacher = train_teacher(recipe, x, labels, teacher_seed, teacher_steps, out_dir / "teachers")
-        quality, quality_info = build_quality(recipe, x, labels, eval_count, classifier_steps, seed)
+        quality, data_samples, quality_info = build_quality(
+            recipe, x, labels, eval_count, classifier_steps, seed
+        )
         students: dict[str, ConsistencyStudent] = {}
         seed_info: dict[str, Any] = dict(quality_info)
         for name, student_class in (("cd", ConsistencyDistillation), ("direct", DirectConsistencyModel)):
@@ -321,6 +348,10 @@ def run_dataset(
             settings.ode_steps,
             settings.solver,
             settings.guidance_scale,
+            reference=draw_paired_noise(
+                eval_count, teacher.data_shape, teacher.num_classes, 1, seed=30_000 + seed
+            ),
+            data_samples=data_samples,
         )
         rows.extend({"dataset": recipe.name, "seed": seed, **row} for row in seed_rows)
         info["seeds"][seed] = seed_info
@@ -373,6 +404,8 @@ def inversion_counts(
 
 
 def _mean_std(values: Sequence[float]) -> str:
+    if any(math.isnan(v) for v in values):
+        return "n/a"
     mean = sum(values) / len(values)
     if len(values) < 2:
         return f"{mean:.4g}"

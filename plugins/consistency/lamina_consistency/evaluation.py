@@ -73,20 +73,27 @@ class MixtureQuality:
 
 class ImageQuality:
     """FD-classifier against the teacher's samples (the paper's reference) and against real images, plus
-    precision/recall against real images, all in the features of a classifier trained on the real data."""
+    precision/recall against real images, all in the features of a classifier trained on the real data.
+
+    Every image set (generated, teacher reference, real) is clamped to the data range [-1, 1] the same way before
+    it is featurised, so a model scored against its own samples gets exactly 0.
+    """
 
     lower_is_better = {"fd_teacher": True, "fd_real": True, "precision": False, "recall": False}
 
     def __init__(self, classifier: FeatureClassifier, real_images: torch.Tensor) -> None:
         self.classifier = classifier
-        self.real_features = extract_features(classifier, real_images)
+        self.real_features = self.features(real_images)
         self.teacher_features = None
 
+    def features(self, images: torch.Tensor):
+        return extract_features(self.classifier, images.clamp(-1, 1))
+
     def set_teacher_samples(self, teacher_samples: torch.Tensor) -> None:
-        self.teacher_features = extract_features(self.classifier, teacher_samples)
+        self.teacher_features = self.features(teacher_samples)
 
     def __call__(self, samples: torch.Tensor) -> dict[str, float]:
-        features = extract_features(self.classifier, samples.clamp(-1, 1))
+        features = self.features(samples)
         precision, recall = precision_recall(self.real_features, features)
         metrics = {
             "fd_real": frechet_distance(features, self.real_features),
@@ -113,15 +120,30 @@ def evaluate_paired(
     ode_steps: int = 100,
     solver: str = "ddim",
     guidance_scale: float | None = None,
+    reference: PairedNoise | None = None,
+    data_samples: torch.Tensor | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, torch.Tensor]]:
     """Score the teacher (N-step ODE) and each student at each step count, all from ``paired``.
+
+    Metrics "against the teacher" (``fd_teacher``) use teacher samples from the *independent* noise ``reference``
+    when given, so the teacher's own row shows the sampling-noise floor of the metric rather than a trivial 0.
+    ``data_samples`` (fresh real data, as many as ``paired`` draws) adds a ``data`` row: the floor of every
+    quality metric at this sample size. Its ``ode_error`` is NaN (there is no paired noise).
 
     Returns one row per (model, steps) and the samples keyed ``"<model>@<steps>"`` (for grids and plots).
     """
     teacher_samples = teacher.sample(paired.noise, paired.labels, ode_steps, solver, guidance_scale)
     if hasattr(quality, "set_teacher_samples"):
-        quality.set_teacher_samples(teacher_samples)
-    rows = [{"model": "teacher", "steps": ode_steps, "ode_error": 0.0, **quality(teacher_samples)}]
+        reference_samples = (
+            teacher.sample(reference.noise, reference.labels, ode_steps, solver, guidance_scale)
+            if reference is not None
+            else teacher_samples
+        )
+        quality.set_teacher_samples(reference_samples)
+    rows = []
+    if data_samples is not None:
+        rows.append({"model": "data", "steps": 0, "ode_error": float("nan"), **quality(data_samples)})
+    rows.append({"model": "teacher", "steps": ode_steps, "ode_error": 0.0, **quality(teacher_samples)})
     samples = {f"teacher@{ode_steps}": teacher_samples}
     for name, student in students.items():
         for steps in sampling_steps:

@@ -66,7 +66,7 @@ def ode_error_vs_quality_figure(rows: Sequence[Mapping[str, Any]], quality_key: 
     markers = {1: "o", 2: "s", 4: "^"}
     colours = {"cd": "tab:blue", "direct": "tab:orange"}
     for row in rows:
-        if row["model"] == "teacher":
+        if row["model"] in ("teacher", "data"):
             continue
         axis.scatter(
             row["ode_error"],
