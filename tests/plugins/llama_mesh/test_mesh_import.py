@@ -163,3 +163,45 @@ def test_user_folder_feeds_the_sft_corpus(tmp_path):
     assert all("a tall block" in r["messages"][0]["content"] for r in records if r["kind"] == "text_to_mesh")
     with pytest.raises(ValueError, match="needs captions_file"):
         mesh_sft_corpus(num_dialogues=4, mesh_folder=str(tmp_path))
+
+
+# A unit cube as an exporter might write it: two objects, quads, v/vt/vn and v//vn corners, negative indices,
+# comments, groups, materials, a line continuation, CRLF line ends. The same cube written plainly as
+# fan-triangulated quads is the reference.
+CUBE_CORNERS = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (0, 1, 0), (0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1)]
+CUBE_QUADS = [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)]
+QUIRKY_CUBE = (
+    "# Blender 4.1\r\nmtllib cube.mtl\r\no bottom\r\n"
+    "v 0 0 0\r\nv 1 0 0\r\nv 1 1 0\r\nv 0 1 0  # last bottom corner\r\n"
+    "vt 0 0\r\nvt 1 0\r\nvt 1 1\r\nvn 0 0 -1\r\nvn 0 0 1\r\nusemtl wood\r\ns 1\r\n"
+    "f 1/1/1 4/2/1 3/3/1 2/1/1\r\n"
+    "o top\r\ng lid sides\r\n"
+    "v 0 0 1\r\nv 1 0 1\r\nv 1 1 1\r\nv 0 1 1\r\n"
+    "f -4//2 -3//2 -2//2 -1//2\r\n"
+    "f 1/1 2/2 -3/3 -4/1\r\n"
+    "f 2//1 3//1 \\\r\n  7//1 6//1\r\n"
+    "f 3 4 8 7\r\nf -5/2/1 -8/1/1 5/3/1 8/1/1\r\n"
+)
+
+
+def test_quirky_obj_file_imports_to_the_clean_shape_and_round_trips(tmp_path):
+    from lamina_llama_mesh.obj_text import mesh_to_text, parse_mesh_text
+
+    vertices = np.array(CUBE_CORNERS, dtype=float)
+    fan = np.array([[a, b, c] for a, b, c, d in CUBE_QUADS] + [[a, c, d] for a, b, c, d in CUBE_QUADS])
+    reference = quantize_mesh(vertices, fan)
+    assert reference.num_vertices == 8 and reference.num_faces == 12
+
+    (tmp_path / "cube.obj").write_bytes(QUIRKY_CUBE.encode())
+    report = import_mesh_folder(tmp_path)
+    assert not report.skipped, report.summary()
+    imported = report.imported[0].mesh
+    assert imported == reference
+    floats = trimesh.Trimesh(*read_float_mesh(tmp_path / "cube.obj"), process=False)
+    assert floats.is_watertight and floats.volume == pytest.approx(1.0)  # outward winding kept
+    parsed = parse_mesh_text(mesh_to_text(imported))
+    assert parsed.is_valid and parsed.mesh == reference
+
+
+def read_float_mesh(path):
+    return load_mesh_file(path)
