@@ -39,13 +39,15 @@ class ThroughputLogger(pl.Callback):
         self._tokens = 0
         self._batches = 0
 
-    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
-                             batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
         if self._start is None:
             self._start = time.perf_counter()
 
-    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
-                           batch_idx: int) -> None:
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
         self._samples += _batch_size(batch)
         count_tokens = getattr(pl_module, "count_tokens", None)
         if callable(count_tokens):
@@ -64,13 +66,23 @@ class ThroughputLogger(pl.Callback):
 def _numpy_state_to_plain(state: tuple) -> dict[str, Any]:
     """NumPy's RNG state with its key array as a list, so ``torch.load(weights_only=True)`` accepts it."""
     name, keys, position, has_gauss, cached_gaussian = state
-    return {"name": name, "keys": keys.tolist(), "position": position, "has_gauss": has_gauss,
-            "cached_gaussian": cached_gaussian}
+    return {
+        "name": name,
+        "keys": keys.tolist(),
+        "position": position,
+        "has_gauss": has_gauss,
+        "cached_gaussian": cached_gaussian,
+    }
 
 
 def _numpy_state_from_plain(state: dict[str, Any]) -> tuple:
-    return (state["name"], np.asarray(state["keys"], dtype=np.uint32), state["position"], state["has_gauss"],
-            state["cached_gaussian"])
+    return (
+        state["name"],
+        np.asarray(state["keys"], dtype=np.uint32),
+        state["position"],
+        state["has_gauss"],
+        state["cached_gaussian"],
+    )
 
 
 class RNGStateCheckpoint(pl.Callback):
@@ -94,8 +106,9 @@ class RNGStateCheckpoint(pl.Callback):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._pending = state_dict
 
-    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
-                             batch_idx: int) -> None:
+    def on_train_batch_start(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any, batch_idx: int
+    ) -> None:
         if self._pending is None:
             return
         state, self._pending = self._pending, None

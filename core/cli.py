@@ -98,14 +98,24 @@ def plugins(as_json: bool) -> None:
         configs.setdefault(source.plugin, []).append(source.path)
     rows = []
     for info in manager.infos.values():
-        rows.append({
-            "name": info.name, "distribution": info.distribution, "version": info.version,
-            "module": info.module, "hooks": info.hooks, "registers": registered.get(info.name, {}),
-            "config_search_path": configs.get(info.name, []), "error": info.error,
-        })
+        rows.append(
+            {
+                "name": info.name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "module": info.module,
+                "hooks": info.hooks,
+                "registers": registered.get(info.name, {}),
+                "config_search_path": configs.get(info.name, []),
+                "error": info.error,
+            }
+        )
     if as_json:
-        click.echo(json.dumps(rows if not registry_errors else {"plugins": rows, "errors": registry_errors},
-                              indent=2))
+        click.echo(
+            json.dumps(
+                rows if not registry_errors else {"plugins": rows, "errors": registry_errors}, indent=2
+            )
+        )
         return
     for row in rows:
         status = click.style("FAILED", fg="red") if row["error"] else click.style("ok", fg="green")
@@ -127,8 +137,21 @@ def _list_registry(kind: str, as_json: bool) -> None:
 
     entries = list(get_registry(kind))
     if as_json:
-        click.echo(json.dumps([{"name": e.name, "plugin": e.plugin, "paper": e.paper, "description": e.description,
-                                "target": e.target_path} for e in entries], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": e.name,
+                        "plugin": e.plugin,
+                        "paper": e.paper,
+                        "description": e.description,
+                        "target": e.target_path,
+                    }
+                    for e in entries
+                ],
+                indent=2,
+            )
+        )
         return
     for e in entries:
         paper = f" [{e.paper}]" if e.paper else ""
@@ -178,15 +201,22 @@ def cat_command(overrides: tuple[str, ...]) -> None:
 
 @cli.command(name="new-plugin")
 @click.argument("name")
-@click.option("--directory", "-d", default=".", type=click.Path(file_okay=False),
-              help="Where to create the plugin folder (default: here).")
+@click.option(
+    "--directory",
+    "-d",
+    default=".",
+    type=click.Path(file_okay=False),
+    help="Where to create the plugin folder (default: here).",
+)
 def new_plugin(name: str, directory: str) -> None:
     """Scaffold a plugin distribution lamina-NAME that installs with pip and trains at once."""
     from lamina.scaffold import create_plugin
 
     path = create_plugin(name, directory)
-    click.echo(f"Created {path}\n\nNext:\n  pip install {path}\n  lamina train model={name} data={name} "
-               f"logger=csv trainer.max_epochs=1")
+    click.echo(
+        f"Created {path}\n\nNext:\n  pip install {path}\n  lamina train model={name} data={name} "
+        f"logger=csv trainer.max_epochs=1"
+    )
 
 
 def main(argv: list[str] | None = None) -> Any:

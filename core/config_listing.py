@@ -27,7 +27,7 @@ def list_config_options() -> dict[str, dict[str, str]]:
     for source in all_config_sources():
         if not source.path.startswith("pkg://"):
             continue
-        module = source.path[len("pkg://"):].replace("/", ".")
+        module = source.path[len("pkg://") :].replace("/", ".")
         try:
             root = resources.files(module)
         except ModuleNotFoundError:

@@ -25,8 +25,9 @@ class ResumableSampler(Sampler[int]):
     epoch.
     """
 
-    def __init__(self, num_samples: int, *, seed: int = 0, shuffle: bool = True, epoch: int = 0,
-                 skip: int = 0) -> None:
+    def __init__(
+        self, num_samples: int, *, seed: int = 0, shuffle: bool = True, epoch: int = 0, skip: int = 0
+    ) -> None:
         self.num_samples = num_samples
         self.seed = seed
         self.shuffle = shuffle
@@ -65,8 +66,13 @@ class ResumableDataModule(pl.LightningDataModule):
 
     def train_sampler(self, num_samples: int, batch_size: int, *, shuffle: bool = True) -> ResumableSampler:
         position, self._resume_position = self._resume_position or {"epoch": 0, "batches": 0}, None
-        return ResumableSampler(num_samples, seed=global_seed(), shuffle=shuffle, epoch=position["epoch"],
-                                skip=position["batches"] * batch_size)
+        return ResumableSampler(
+            num_samples,
+            seed=global_seed(),
+            shuffle=shuffle,
+            epoch=position["epoch"],
+            skip=position["batches"] * batch_size,
+        )
 
     def state_dict(self) -> dict[str, Any]:
         trainer = self.trainer
@@ -74,7 +80,8 @@ class ResumableDataModule(pl.LightningDataModule):
             return {}
         batches = trainer.fit_loop.epoch_loop.batch_progress.current.processed
         epoch = trainer.current_epoch
-        if batches >= trainer.num_training_batches:  # saved at the end of an epoch: the next one starts afresh
+        # saved at the end of an epoch: the next one starts afresh
+        if batches >= trainer.num_training_batches:
             epoch, batches = epoch + 1, 0
         return {"train_position": {"epoch": int(epoch), "batches": int(batches)}}
 

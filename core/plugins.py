@@ -58,8 +58,9 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
 
-    def register_plugin(self, plugin: Any, name: str, *, distribution: str | None = None,
-                        version: str | None = None) -> None:
+    def register_plugin(
+        self, plugin: Any, name: str, *, distribution: str | None = None, version: str | None = None
+    ) -> None:
         """Register one plugin object and check that every ``@hookimpl`` matches a hookspec."""
         self.register(plugin, name=name)
         try:
@@ -69,8 +70,11 @@ class PluginManager(pluggy.PluginManager):
             raise
         hooks = sorted(impl.name for impl in self.get_hookcallers(plugin) or [])
         self.infos[name] = PluginInfo(
-            name=name, distribution=distribution, version=version,
-            module=getattr(plugin, "__name__", type(plugin).__name__), hooks=hooks,
+            name=name,
+            distribution=distribution,
+            version=version,
+            module=getattr(plugin, "__name__", type(plugin).__name__),
+            hooks=hooks,
         )
 
     def load_entry_point(self, entry_point: EntryPoint) -> None:
@@ -83,9 +87,14 @@ class PluginManager(pluggy.PluginManager):
             self.register_plugin(module, entry_point.name, distribution=dist_name, version=version)
         except Exception as exc:  # noqa: BLE001 - isolation is the point: one bad plugin must not break others
             if _strict():
-                raise PluginLoadError(f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: {exc}") from exc
+                raise PluginLoadError(
+                    f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: {exc}"
+                ) from exc
             self.infos[entry_point.name] = PluginInfo(
-                name=entry_point.name, distribution=dist_name, version=version, module=entry_point.value,
+                name=entry_point.name,
+                distribution=dist_name,
+                version=version,
+                module=entry_point.value,
                 error="".join(traceback.format_exception_only(type(exc), exc)).strip(),
             )
 
@@ -93,7 +102,9 @@ class PluginManager(pluggy.PluginManager):
         """Load every ``lamina`` entry point the environment switches allow, built-in first."""
         allow = _env_list("LAMINA_LOAD_PLUGINS")
         deny = set(_env_list("LAMINA_DISABLE_PLUGINS") or [])
-        found = sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name != BUILTIN_NAME, ep.name))
+        found = sorted(
+            entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name != BUILTIN_NAME, ep.name)
+        )
         if not any(ep.name == BUILTIN_NAME for ep in found):
             # Running from a source tree that is not installed: the built-in plugin is still part of the core.
             from lamina import builtin

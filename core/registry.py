@@ -77,8 +77,10 @@ class Registry:
             raise RegistryError(self.unknown_message(name)) from None
 
     def unknown_message(self, name: str) -> str:
-        known = "\n".join(f"  {e.name:<28} (plugin: {e.plugin})" for e in sorted(self.entries.values(),
-                                                                              key=lambda e: e.name))
+        known = "\n".join(
+            f"  {e.name:<28} (plugin: {e.plugin})"
+            for e in sorted(self.entries.values(), key=lambda e: e.name)
+        )
         close = difflib.get_close_matches(name, list(self.entries), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         return (
@@ -101,8 +103,16 @@ def _collect(kind: str) -> Registry:
     for impl in getattr(manager.hook, f"register_{kind}").get_hookimpls():
         entries: list[Entry] = []
 
-        def register(name: str, target: Any, *, description: str, paper: str | None = None,
-                     _plugin: str = impl.plugin_name, _entries: list[Entry] = entries, **extra: Any) -> None:
+        def register(
+            name: str,
+            target: Any,
+            *,
+            description: str,
+            paper: str | None = None,
+            _plugin: str = impl.plugin_name,
+            _entries: list[Entry] = entries,
+            **extra: Any,
+        ) -> None:
             _entries.append(Entry(name, target, _plugin, description, paper, extra))
 
         # call_each isolates a plugin whose hook raises; duplicates across plugins are still an error

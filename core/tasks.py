@@ -39,8 +39,11 @@ def _instantiate_group(group: DictConfig | None) -> list[Any]:
 
     if not group:
         return []
-    return [instantiate(node, _convert_="all") for node in group.values()
-            if isinstance(node, DictConfig) and "_target_" in node]
+    return [
+        instantiate(node, _convert_="all")
+        for node in group.values()
+        if isinstance(node, DictConfig) and "_target_" in node
+    ]
 
 
 def resolve_checkpoint(ckpt_path: str | None, cfg: DictConfig) -> str | None:
@@ -61,7 +64,9 @@ def resolve_checkpoint(ckpt_path: str | None, cfg: DictConfig) -> str | None:
         log.info("Resuming from the newest last.ckpt of task %r: %s", cfg.task_name, candidates[-1])
         return str(candidates[-1])
     if not Path(ckpt_path).exists():
-        raise FileNotFoundError(f"ckpt_path={ckpt_path}: no such file. Pass an existing .ckpt file or ckpt_path=last.")
+        raise FileNotFoundError(
+            f"ckpt_path={ckpt_path}: no such file. Pass an existing .ckpt file or ckpt_path=last."
+        )
     return ckpt_path
 
 
@@ -106,8 +111,11 @@ def _build(cfg: DictConfig):
 
 
 def _collect_metrics(trainer) -> dict[str, float]:
-    return {key: float(value) for key, value in trainer.callback_metrics.items()
-            if getattr(value, "numel", lambda: 1)() == 1}
+    return {
+        key: float(value)
+        for key, value in trainer.callback_metrics.items()
+        if getattr(value, "numel", lambda: 1)() == 1
+    }
 
 
 def _report(trainer, cfg: DictConfig) -> None:

@@ -13,8 +13,13 @@ from pathlib import Path
 from omegaconf import DictConfig, open_dict
 
 
-def compose_config(config_name: str, overrides: list[str], output_dir: str | Path | None = None, *,
-                   resolve_runtime: bool = True) -> DictConfig:
+def compose_config(
+    config_name: str,
+    overrides: list[str],
+    output_dir: str | Path | None = None,
+    *,
+    resolve_runtime: bool = True,
+) -> DictConfig:
     """Compose ``conf/<config_name>.yaml`` with plugins on the search path.
 
     With ``resolve_runtime`` the Hydra runtime values are bound as in a real run and all paths point into

@@ -73,7 +73,9 @@ def _to_pil(image: Any):
     return Image.fromarray(array)
 
 
-def log_image(trainer: Any, key: str, image: Any, *, step: int | None = None, caption: str | None = None) -> Path:
+def log_image(
+    trainer: Any, key: str, image: Any, *, step: int | None = None, caption: str | None = None
+) -> Path:
     """Save ``image`` as ``<output_dir>/media/<key>.png`` and log it to W&B, TensorBoard and MLflow if active.
 
     Returns the PNG path. ``step`` defaults to the trainer's global step.
@@ -158,8 +160,13 @@ def describe_run_locations(trainer: Any, output_dir: str | Path) -> list[str]:
         if kind == "WandbLogger":
             run = logger.experiment
             run_dir = Path(getattr(run, "dir", "") or logger.save_dir or ".")
-            if getattr(getattr(run, "settings", None), "mode", "") in {"offline", "dryrun"} or wandb_should_run_offline():
-                lines.append(f"W&B (offline): {run_dir.parent}  -> upload later with: wandb sync {run_dir.parent}")
+            if (
+                getattr(getattr(run, "settings", None), "mode", "") in {"offline", "dryrun"}
+                or wandb_should_run_offline()
+            ):
+                lines.append(
+                    f"W&B (offline): {run_dir.parent}  -> upload later with: wandb sync {run_dir.parent}"
+                )
             else:
                 lines.append(f"W&B:          {getattr(run, 'url', '')}")
         elif kind == "TensorBoardLogger":

@@ -16,7 +16,9 @@ from torch.utils.data import DataLoader
 from lamina.data import ResumableDataModule
 
 
-def load_digits_dataset(val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0) -> DatasetDict:
+def load_digits_dataset(
+    val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0
+) -> DatasetDict:
     """scikit-learn's digits as a Hugging Face ``DatasetDict`` with stratified train/validation/test splits."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -28,7 +30,11 @@ def load_digits_dataset(val_fraction: float = 0.15, test_fraction: float = 0.15,
         pixels, labels, test_size=val_fraction + test_fraction, stratify=labels, random_state=seed
     )
     x_val, x_test, y_val, y_test = train_test_split(
-        x_rest, y_rest, test_size=test_fraction / (val_fraction + test_fraction), stratify=y_rest, random_state=seed
+        x_rest,
+        y_rest,
+        test_size=test_fraction / (val_fraction + test_fraction),
+        stratify=y_rest,
+        random_state=seed,
     )
     splits = {"train": (x_train, y_train), "validation": (x_val, y_val), "test": (x_test, y_test)}
     return DatasetDict(
@@ -39,21 +45,32 @@ def load_digits_dataset(val_fraction: float = 0.15, test_fraction: float = 0.15,
 class DigitsDataModule(ResumableDataModule):
     """Digits splits as a ``LightningDataModule``; the train loader resumes mid-epoch exactly."""
 
-    def __init__(self, batch_size: int = 64, val_fraction: float = 0.15, test_fraction: float = 0.15,
-                 split_seed: int = 0, num_workers: int = 0) -> None:
+    def __init__(
+        self,
+        batch_size: int = 64,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        split_seed: int = 0,
+        num_workers: int = 0,
+    ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.splits: DatasetDict | None = None
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits is None:
-            self.splits = load_digits_dataset(self.hparams.val_fraction, self.hparams.test_fraction,
-                                              self.hparams.split_seed)
+            self.splits = load_digits_dataset(
+                self.hparams.val_fraction, self.hparams.test_fraction, self.hparams.split_seed
+            )
 
     def _loader(self, split: str, sampler=None) -> DataLoader:
         assert self.splits is not None, "call setup() first"
-        return DataLoader(self.splits[split], batch_size=self.hparams.batch_size, sampler=sampler,
-                          num_workers=self.hparams.num_workers)
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.hparams.batch_size,
+            sampler=sampler,
+            num_workers=self.hparams.num_workers,
+        )
 
     def train_dataloader(self) -> DataLoader:
         assert self.splits is not None, "call setup() first"
@@ -69,19 +86,33 @@ class DigitsDataModule(ResumableDataModule):
 class DigitsClassifier(pl.LightningModule):
     """A two-layer MLP with dropout; logs loss and accuracy per split."""
 
-    def __init__(self, input_dim: int = 64, hidden_dim: int = 128, num_classes: int = 10, dropout: float = 0.1,
-                 lr: float = 3e-3, weight_decay: float = 1e-4) -> None:
+    def __init__(
+        self,
+        input_dim: int = 64,
+        hidden_dim: int = 128,
+        num_classes: int = 10,
+        dropout: float = 0.1,
+        lr: float = 3e-3,
+        weight_decay: float = 1e-4,
+    ) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.net = nn.Sequential(
-            nn.Linear(input_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(hidden_dim, hidden_dim), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(input_dim, hidden_dim),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_dim, hidden_dim),
+            nn.ReLU(),
+            nn.Dropout(dropout),
             nn.Linear(hidden_dim, num_classes),
         )
-        self.accuracy = nn.ModuleDict({
-            split: torchmetrics.Accuracy(task="multiclass", num_classes=num_classes)
-            for split in ("train_", "val_", "test_")  # ModuleDict keys may not shadow attributes like "train"
-        })
+        self.accuracy = nn.ModuleDict(
+            {
+                split: torchmetrics.Accuracy(task="multiclass", num_classes=num_classes)
+                # ModuleDict keys may not shadow attributes like "train"
+                for split in ("train_", "val_", "test_")
+            }
+        )
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.net(pixels)
@@ -105,6 +136,10 @@ class DigitsClassifier(pl.LightningModule):
         self._step(batch, "test")
 
     def configure_optimizers(self):
-        optimizer = torch.optim.AdamW(self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
-        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, self.trainer.max_epochs or 1))
+        optimizer = torch.optim.AdamW(
+            self.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay
+        )
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=max(1, self.trainer.max_epochs or 1)
+        )
         return {"optimizer": optimizer, "lr_scheduler": scheduler}

@@ -29,7 +29,7 @@ import lightning.pytorch as pl
 from torch.utils.data import DataLoader
 
 from lamina.lm.loss import IGNORE_INDEX
-from lamina.lm.tokenizer import load_tokenizer, save_tokenizer, train_bpe_tokenizer
+from lamina.lm.tokenizer import encode_chat, load_tokenizer, save_tokenizer, train_bpe_tokenizer
 
 FORMATS = ("text", "chat")
 _BUILDERS = {".txt": "text", ".md": "text", ".jsonl": "json", ".json": "json", ".parquet": "parquet"}
@@ -274,20 +274,14 @@ class TextDataModule(pl.LightningDataModule):
     def _tokenize(self, documents: Any, tokenizer: Any) -> Any:
         hp = self.hparams
         if hp.format == "chat":
-            if not tokenizer.chat_template:
-                raise ValueError("format=chat needs a tokenizer with a chat template; this one has none.")
 
             def encode(batch: dict[str, list]) -> dict[str, list]:
                 ids_out, labels_out = [], []
                 for messages in batch["messages"]:
-                    encoded = tokenizer.apply_chat_template(
-                        messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
-                    )
-                    ids, mask = list(encoded["input_ids"]), list(encoded["assistant_masks"])
+                    ids, mask = encode_chat(tokenizer, messages)
                     if not any(mask):
                         raise ValueError(
-                            "a chat sample has no assistant tokens to learn from (no assistant turn, or the chat "
-                            "template lacks {% generation %} markers). Use a template from lamina.lm.tokenizer."
+                            "a chat sample has no assistant turn to learn from: " + repr(messages)[:200]
                         )
                     ids_out.append(ids)
                     labels_out.append([t if m else IGNORE_INDEX for t, m in zip(ids, mask, strict=True)])

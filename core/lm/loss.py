@@ -106,11 +106,12 @@ def _autocast_like_linear(
     """Give the kernel the dtypes ``F.linear`` would use: under autocast (``precision=bf16-mixed``) the
     head's matmul runs in the autocast dtype; otherwise the fp32 master weight meets the hidden states' dtype."""
     device_type = hidden.device.type
-    if torch.is_autocast_enabled(device_type):
-        dtype = torch.get_autocast_dtype(device_type)
-    else:
-        dtype = hidden.dtype
-    cast = lambda t: t if t is None or t.dtype == dtype else t.to(dtype)
+    autocast = torch.is_autocast_enabled(device_type)
+    dtype = torch.get_autocast_dtype(device_type) if autocast else hidden.dtype
+
+    def cast(tensor: torch.Tensor | None) -> torch.Tensor | None:
+        return tensor if tensor is None or tensor.dtype == dtype else tensor.to(dtype)
+
     return cast(hidden), cast(weight), cast(bias)
 
 

@@ -130,3 +130,46 @@ def load_tokenizer(path: str | Path) -> Any:
         # Padding needs an id; reusing EOS is the usual choice for tokenizers shipped without one (Llama).
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
+
+
+def encode_chat(tokenizer: Any, messages: list[dict[str, str]]) -> tuple[list[int], list[int]]:
+    """Token ids of a conversation and a 0/1 mask of the assistant tokens (the ones the loss should see).
+
+    Templates with ``{% generation %}`` blocks (the ones in :data:`CHAT_TEMPLATES`) mark assistant tokens
+    themselves. Shipped templates usually have none (Llama-3.1's, Qwen's), so for those each assistant turn is found
+    by rendering the conversation up to that turn with and without it: the tokens the turn adds (its content and
+    end-of-turn token) are the assistant's. That needs the rendering of a shorter conversation to be a prefix of a
+    longer one, which holds for templates whose turns end with special tokens; a template where it does not hold
+    is an error rather than a silently wrong mask.
+    """
+    template = tokenizer.chat_template or ""
+    if not template:
+        raise ValueError("format=chat needs a tokenizer with a chat template; this one has none.")
+    if "{% generation %}" in template or "{%- generation %}" in template:
+        encoded = tokenizer.apply_chat_template(
+            messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True
+        )
+        return list(encoded["input_ids"]), list(encoded["assistant_masks"])
+
+    def render(conversation: list[dict[str, str]], *, add_generation_prompt: bool) -> list[int]:
+        encoded = tokenizer.apply_chat_template(
+            conversation, tokenize=True, return_dict=True, add_generation_prompt=add_generation_prompt
+        )
+        return list(encoded["input_ids"])
+
+    ids = render(messages, add_generation_prompt=False)
+    mask = [0] * len(ids)
+    for index, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        start = len(render(messages[:index], add_generation_prompt=True)) if index else 0
+        through = render(messages[: index + 1], add_generation_prompt=False)
+        if ids[: len(through)] != through or len(through) <= start:
+            raise ValueError(
+                "cannot tell the assistant tokens apart with this chat template: rendering the conversation up "
+                f"to turn {index} is not a prefix of the whole conversation. Give the template "
+                "{% generation %}...{% endgeneration %} around assistant content, or use one from "
+                "lamina.lm.tokenizer.CHAT_TEMPLATES."
+            )
+        mask[start : len(through)] = [1] * (len(through) - start)
+    return ids, mask

@@ -32,12 +32,18 @@ FILES = {
 def create_plugin(name: str, directory: str | Path = ".") -> Path:
     """Create ``<directory>/<name>/`` and return its path. Refuses bad names and existing folders."""
     if not NAME_PATTERN.match(name):
-        raise ValueError(f"plugin name {name!r} must be lowercase letters, digits and '_', starting with a letter "
-                         f"(it becomes the import package lamina_{name}); e.g. 'my_paper'")
+        raise ValueError(
+            f"plugin name {name!r} must be lowercase letters, digits and '_', starting with a letter "
+            f"(it becomes the import package lamina_{name}); e.g. 'my_paper'"
+        )
     target = Path(directory) / name
     if target.exists():
         raise FileExistsError(f"{target} already exists; choose another name or --directory")
-    values = {"name": name, "dist": f"lamina-{name.replace('_', '-')}", "title": name.replace("_", " ").title().replace(" ", "")}
+    values = {
+        "name": name,
+        "dist": f"lamina-{name.replace('_', '-')}",
+        "title": name.replace("_", " ").title().replace(" ", ""),
+    }
     templates = resources.files("lamina.scaffold") / "template"
     for source, destination in FILES.items():
         text = Template((templates / source).read_text()).substitute(values)

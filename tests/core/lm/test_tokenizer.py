@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from lamina.lm.tokenizer import load_tokenizer, save_tokenizer, train_bpe_tokenizer
+from lamina.lm.tokenizer import (
+    CHAT_TEMPLATES,
+    encode_chat,
+    load_tokenizer,
+    save_tokenizer,
+    train_bpe_tokenizer,
+)
 
 TEXTS = ["def add(a, b):\n    return a + b\n", "The quick brown fox jumps over the lazy dog."] * 40
 
@@ -47,6 +53,44 @@ def test_assistant_mask_covers_exactly_the_answers(template) -> None:
     kept = [t for t, m in zip(encoded["input_ids"], encoded["assistant_masks"], strict=True) if m]
     end = "<|eot_id|>" if template == "llama3" else "<|im_end|>"
     assert tokenizer.decode(kept) == f"return a + b{end}lazy dog{end}"
+
+
+MULTI_TURN = [
+    {"role": "system", "content": "be brief"},
+    {"role": "user", "content": "add two numbers"},
+    {"role": "assistant", "content": "return a + b"},
+    {"role": "user", "content": "and the fox?"},
+    {"role": "assistant", "content": "lazy dog"},
+]
+
+
+@pytest.mark.parametrize(
+    ("template", "answers"),
+    [
+        ("llama3", "return a + b<|eot_id|>lazy dog<|eot_id|>"),
+        # ChatML's turn ends with "<|im_end|>\n": the newline comes with the turn, as the next turn starts after it
+        ("chatml", "return a + b<|im_end|>\nlazy dog<|im_end|>\n"),
+    ],
+)
+def test_templates_without_generation_markers_mask_the_assistant_turns(template, answers) -> None:
+    # Shipped templates (Llama-3.1's, Qwen's) have no {% generation %} blocks: the mask comes from rendering
+    # prefixes of the conversation.
+    tokenizer = train_bpe_tokenizer(TEXTS, 320, chat_template=template)
+    marked_ids, _ = encode_chat(tokenizer, MULTI_TURN)
+    tokenizer.chat_template = CHAT_TEMPLATES[template].replace("{% generation %}", "").replace(
+        "{% endgeneration %}", ""
+    )
+    ids, mask = encode_chat(tokenizer, MULTI_TURN)
+    assert ids == marked_ids
+    assert tokenizer.decode([t for t, m in zip(ids, mask, strict=True) if m]) == answers
+
+
+def test_a_template_whose_prefixes_do_not_line_up_is_an_error() -> None:
+    tokenizer = train_bpe_tokenizer(TEXTS, 320)
+    # the turn count up front changes every earlier token when a turn is added
+    tokenizer.chat_template = "{{ messages | length }}{% for m in messages %}{{ m['content'] }}{% endfor %}"
+    with pytest.raises(ValueError, match="cannot tell the assistant tokens apart"):
+        encode_chat(tokenizer, MULTI_TURN)
 
 
 def test_bad_sizes_and_paths_are_clear_errors(tmp_path) -> None:
