@@ -10,6 +10,11 @@ def register_models(register):
         "lamina.builtin.digits:DigitsClassifier",
         description="Small MLP image classifier for 8x8 digits (the platform's smoke-test model).",
     )
+    register(
+        "causal_lm",
+        "lamina.lm.module:CausalLM",
+        description="Any Hugging Face *ForCausalLM (from a config or a local folder) trained on the fused CCE loss.",
+    )
 
 
 @hookimpl
@@ -18,4 +23,28 @@ def register_datasets(register):
         "digits",
         "lamina.builtin.digits:DigitsDataModule",
         description="scikit-learn's bundled handwritten digits (1,797 real 8x8 images), as a HF datasets DataModule.",
+    )
+    register(
+        "text",
+        "lamina.lm.data:TextDataModule",
+        description="Local text/JSONL/Parquet files or a plugin's corpus: BPE-tokenised, packed, cached (text or chat).",
+    )
+
+
+@hookimpl
+def register_callbacks(register):
+    register(
+        "throughput",
+        "lamina.callbacks:ThroughputLogger",
+        description="Logs samples/s, and tokens/s for models with count_tokens().",
+    )
+    register(
+        "rng_state",
+        "lamina.callbacks:RNGStateCheckpoint",
+        description="Saves and restores the random streams with each checkpoint (exact resume).",
+    )
+    register(
+        "lm_samples",
+        "lamina.lm.callbacks:SampleGeneration",
+        description="Prints and logs generations from fixed prompts at the end of training.",
     )

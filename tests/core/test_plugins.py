@@ -79,7 +79,11 @@ def test_plugins_json_lists_registrations_and_errors(fake_entry_points):
     result = CliRunner().invoke(cli, ["plugins", "--json"])
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.output)}
-    assert rows["builtin"]["registers"] == {"models": ["digits_mlp"], "datasets": ["digits"]}
+    assert rows["builtin"]["registers"] == {
+        "models": ["digits_mlp", "causal_lm"],
+        "datasets": ["digits", "text"],
+        "callbacks": ["throughput", "rng_state", "lm_samples"],
+    }
     assert rows["good"]["registers"] == {"models": ["fixture_model"]}
     assert rows["good"]["hooks"] == ["register_models"]
     assert "some_missing_dependency" in rows["broken"]["error"]

@@ -20,16 +20,6 @@ def register_datasets(register: Any) -> None:
 
 
 @hookimpl
-def register_callbacks(register: Any) -> None:
-    register(
-        "lm_samples",
-        "lamina.lm.callbacks:SampleGeneration",
-        paper=PAPER,
-        description="Print and log generations from fixed prompts at the end of training.",
-    )
-
-
-@hookimpl
 def config_search_path() -> str:
     return "pkg://lamina_cce.conf"
 
