@@ -80,9 +80,9 @@ def test_plugins_json_lists_registrations_and_errors(fake_entry_points):
     assert result.exit_code == 0, result.output
     rows = {row["name"]: row for row in json.loads(result.output)}
     assert rows["builtin"]["registers"] == {
-        "models": ["digits_mlp", "causal_lm"],
+        "models": ["causal_lm", "digits_mlp"],
         "datasets": ["digits", "text"],
-        "callbacks": ["throughput", "rng_state", "lm_samples"],
+        "callbacks": ["lm_samples", "rng_state", "throughput"],
     }
     assert rows["good"]["registers"] == {"models": ["fixture_model"]}
     assert rows["good"]["hooks"] == ["register_models"]
