@@ -100,8 +100,8 @@ class MeshEvaluationCallback(pl.Callback):
         figure = render_grid(
             [p.mesh for p in result.parsed],
             [
-                f"{'ok' if p.is_valid else 'invalid'}: {prompt[20:-1]}"
-                for p, prompt in zip(result.parsed, result.prompts, strict=True)
+                f"{'ok' if p.is_valid else 'invalid'}: {caption}"
+                for p, caption in zip(result.parsed, result.captions, strict=True)
             ],
             columns=self.preview_columns,
         )

@@ -50,6 +50,78 @@ def test_perfect_model_scores_perfectly(monkeypatch):
     assert metrics["mesh/chamfer"] == pytest.approx(metrics["mesh/chamfer_floor"], abs=0.01)
     assert metrics["mesh/understanding"] == 1.0 and metrics["text/accuracy"] == 1.0
     assert len(result.rows) == 3 and result.reasons == {}
+    # every cube has the caption "a cube" and the same shape: the same-caption reference is the noise floor
+    assert metrics["mesh/chamfer_same_caption"] == pytest.approx(metrics["mesh/chamfer_floor"], abs=0.01)
+    kinds = {t.kind for t in generate_text_tasks(12, seed=SEED + evaluation.EVAL_SEED_OFFSET)}
+    assert len(kinds) == 6 and all(metrics[f"text/accuracy_{kind}"] == 1.0 for kind in kinds)
+    assert result.captions == ["a cube"] * 3
+
+
+def test_same_caption_reference_shows_caption_ambiguity_without_moving_the_probes(monkeypatch):
+    """The caption "a box" leaves the proportions open, so other boxes with that caption sit well above the noise floor;
+    the reference draws use their own random stream, so the prompts and shown meshes are those of the seed."""
+    import numpy as np
+
+    from lamina_llama_mesh.procedural import rotated_meshes, sample_shape
+
+    seen = []
+
+    def record(model, tokenizer, conversations, **kwargs):
+        seen.extend(c[-1]["content"] for c in conversations)
+        return perfect_replies(model, tokenizer, conversations)
+
+    monkeypatch.setattr(evaluation, "chat_replies", record)
+    result = evaluation.evaluate_mesh_model(
+        None,
+        None,
+        categories=["box"],
+        shapes_per_category=4,
+        understanding_per_category=2,
+        text_tasks=0,
+        seed=SEED,
+    )
+    metrics = result.metrics
+    assert metrics["mesh/chamfer_same_caption"] > 2 * metrics["mesh/chamfer_floor"]
+    rng = np.random.default_rng(SEED + evaluation.EVAL_SEED_OFFSET)
+    expected = [rotated_meshes(sample_shape("box", rng), (0,))[0] for _ in range(6)]
+    assert result.captions == [item.caption for item in expected[:4]]
+    assert seen[:4] == [f"Create a 3D model of {item.caption}." for item in expected[:4]]
+    assert [q.split("\n", 1)[1] for q in seen[4:]] == [mesh_to_text(item.mesh) for item in expected[4:]]
+
+
+def test_callback_preview_titles_are_the_captions(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import lamina.tracking as tracking
+    import lamina_llama_mesh.render as render
+    from lamina_llama_mesh.callbacks import MeshEvaluationCallback
+
+    titles = []
+
+    def fake_grid(meshes, names, columns):
+        import matplotlib.pyplot as plt
+
+        titles.extend(names)
+        return plt.figure()
+
+    monkeypatch.setattr(evaluation, "chat_replies", perfect_replies)
+    monkeypatch.setattr(render, "render_grid", fake_grid)
+    monkeypatch.setattr(tracking, "log_image", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tracking, "log_table", lambda *args, **kwargs: None)
+    trainer = SimpleNamespace(
+        datamodule=SimpleNamespace(tokenizer=object()),
+        is_global_zero=True,
+        loggers=[],
+        callback_metrics={},
+        default_root_dir=str(tmp_path),
+        global_step=5,
+    )
+    callback = MeshEvaluationCallback(categories=["cube"], shapes_per_category=2, text_tasks=6, seed=SEED)
+    metrics = callback.evaluate(trainer, SimpleNamespace(hf_model=None), tag="final")
+    assert titles == ["ok: a cube", "ok: a cube"]
+    assert metrics["mesh/validity"] == 1.0 and "mesh/chamfer_same_caption" in trainer.callback_metrics
+    record = json.loads((tmp_path / "mesh_eval_final.json").read_text())
+    assert record["metrics"]["text/accuracy"] == 1.0
 
 
 def test_broken_model_scores_zero_and_says_why(monkeypatch):

@@ -61,6 +61,25 @@ def test_experiment_configs_compose(tmp_path):
     assert paper.data.seq_len == 8192 and paper.data.tokenizer_path == "/models/llama"
     assert paper.trainer.devices * paper.data.batch_size * paper.trainer.accumulate_grad_batches == 128
 
+    base = compose_train_config(["experiment=mesh_text_base"], tmp_path / "base")
+    assert list(base.data.corpus_kwargs.mix) == [0, 0, 1] and base.data.get("tokenizer_path") is None
+    assert base.model.get("pretrained_path") is None and "mesh_eval" in base.callbacks
+
+    for mix in ([0.4, 0.2, 0.4], [0.4, 0.2, 0]):
+        stage2 = compose_train_config(
+            [
+                "experiment=mesh_tiny_from_text",
+                "model.pretrained_path=/runs/text_model",
+                f"data.corpus_kwargs.mix=[{','.join(map(str, mix))}]",
+            ],
+            tmp_path / f"stage2_{mix[2]}",
+        )
+        assert stage2.model.pretrained_path == "/runs/text_model"
+        assert stage2.data.tokenizer_path == "/runs/text_model"  # no new vocabulary
+        assert list(stage2.data.corpus_kwargs.mix) == mix
+        assert stage2.callbacks.mesh_eval.text_tasks == base.callbacks.mesh_eval.text_tasks
+        assert stage2.seed == base.seed  # the same held-out text tasks before and after
+
 
 def test_datamodule_factory_refuses_conflicting_keys():
     from lamina_llama_mesh.datamodule import mesh_chat_datamodule
