@@ -34,14 +34,23 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return mean, std
 
 
+def model_order(models: list[str]) -> list[str]:
+    """The paper's row order: the 11 traditional models, then the language models; unknown names last."""
+    from lamina_clinicalbench.benchmark import LM_MODELS
+    from lamina_clinicalbench.traditional_models import TRADITIONAL_MODELS
+
+    known = (*TRADITIONAL_MODELS, *LM_MODELS)
+    rank = {name: i for i, name in enumerate(known)}
+    return sorted(dict.fromkeys(models), key=lambda name: rank.get(name, len(known)))
+
+
 def summarise(results: list[dict]) -> list[dict]:
-    """One row per model: for each task, F1 and AUROC mean/std over seeds and the seeds used."""
+    """One row per model, in :func:`model_order`: for each task, F1 and AUROC mean/std over seeds and the seeds
+    used."""
     grouped: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    order: list[str] = []
     for result in results:
-        if result["model"] not in order:
-            order.append(result["model"])
         grouped[result["model"]][result["task"]].append(result)
+    order = model_order([result["model"] for result in results])
     rows = []
     for model in order:
         row: dict = {
@@ -54,6 +63,14 @@ def summarise(results: list[dict]) -> list[dict]:
                 mean, std = _mean_std([r["metrics"][metric] for r in runs])
                 row[f"{task}_{metric}_mean"], row[f"{task}_{metric}_std"] = mean, std
             row[f"{task}_seeds"] = len(runs)
+        # language models: the share of answers whose top next token was an option (unparseable = wrong)
+        parseable = [
+            r["metrics"]["parseable"]
+            for t in TASKS
+            for r in grouped[model].get(t, [])
+            if "parseable" in r["metrics"]
+        ]
+        row["parseable_mean"] = sum(parseable) / len(parseable) if parseable else float("nan")
         rows.append(row)
     return rows
 
@@ -64,13 +81,21 @@ def _cell(row: dict, key: str) -> str:
 
 
 def markdown_table(rows: list[dict], data_label: str) -> str:
+    with_parseable = any(not math.isnan(row.get("parseable_mean", math.nan)) for row in rows)
     header = "| Model | " + " | ".join(f"{TASK_TITLES[t]} F1 | {TASK_TITLES[t]} AUROC" for t in TASKS) + " |"
     lines = [
         f"Data: {data_label}. Mean ± std over seeds (n per task shown as seeds); F1 = macro-F1 for length of "
-        "stay, positive-class F1 for mortality and readmission; values in %.",
+        "stay, positive-class F1 for mortality and readmission; values in %."
+        + (
+            " Parseable: share of language-model answers whose most likely next token was an answer option "
+            "(for chain-of-thought, also: the reasoning reached 'Answer:'), over all tasks and seeds; the "
+            "rest count as wrong."
+            if with_parseable
+            else ""
+        ),
         "",
-        header,
-        "|" + "---|" * (1 + 2 * len(TASKS)),
+        header + (" Parseable |" if with_parseable else ""),
+        "|" + "---|" * (1 + 2 * len(TASKS) + int(with_parseable)),
     ]
     for row in rows:
         seeds = {row[f"{t}_seeds"] for t in TASKS}
@@ -81,8 +106,14 @@ def markdown_table(rows: list[dict], data_label: str) -> str:
             f"| {name} | "
             + " | ".join(f"{_cell(row, f'{t}_f1')} | {_cell(row, f'{t}_auroc')}" for t in TASKS)
             + " |"
+            + (f" {_parseable_cell(row)} |" if with_parseable else "")
         )
     return "\n".join(lines) + "\n"
+
+
+def _parseable_cell(row: dict) -> str:
+    value = row.get("parseable_mean", math.nan)
+    return "–" if math.isnan(value) else f"{value:.1f}"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

@@ -80,6 +80,35 @@ def test_table_reports_mean_and_sample_std_over_seeds(tmp_path):
         write_results_table(tmp_path / "0" / "nothing_here")
 
 
+def test_table_rows_follow_the_papers_model_order_not_folder_order():
+    # a sweep folder is read in path order: lm_* folders first, traditional models alphabetically
+    results = [
+        _result(model, "los", 3, 10.0)
+        for model in ("lm_zero_shot", "my_model", "lm_finetuned", "svm", "adaboost", "xgboost")
+    ]
+    assert [row["model"] for row in summarise(results)] == [
+        "xgboost",
+        "adaboost",
+        "svm",
+        "lm_zero_shot",
+        "lm_finetuned",
+        "my_model",
+    ]
+
+
+def test_table_shows_the_language_models_parseable_share():
+    results = [_result("svm", "los", 3, 10.0)] + [
+        {**_result("lm_zero_shot", task, 3, 0.0), "metrics": {"f1": 0.0, "auroc": 50.0, "parseable": p}}
+        for task, p in (("los", 10.0), ("mortality", 20.0), ("readmission", 60.0))
+    ]
+    table = markdown_table(summarise(results), "synthetic MIMIC-III-like")
+    assert "| Parseable |" in table
+    assert "| 50.00 ± 0.00 | 30.0 |" in table  # lm_zero_shot: readmission AUROC, then mean parseable
+    assert [line for line in table.splitlines() if line.startswith("| SVM")][0].endswith("| – |")
+    # a table of traditional models only has no parseable column
+    assert "Parseable" not in markdown_table(summarise(results[:1]), "synthetic MIMIC-III-like")
+
+
 @pytest.mark.slow
 def test_benchmark_multirun_writes_results_and_table(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "LAMINA_CLINICALBENCH_CACHE": str(tmp_path / "cache")}
