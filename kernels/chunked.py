@@ -90,9 +90,20 @@ def make_problem(
     )
 
 
+def chunk_view(storage: torch.Tensor, rows: int, vocab: int) -> torch.Tensor:
+    """A ``(rows, V)`` view of the flat buffer, stored vocabulary-major (strides ``(1, rows)``).
+
+    The logits are computed as ``c @ e_chunk.T`` into the ``(V, rows)`` storage: with the large classifier as the
+    plain left operand, the CPU GEMM runs faster than ``e_chunk @ c.T`` (measured here: about 1.3x with two
+    threads at 128 rows), and the two gradient GEMMs are as fast with this layout as with the other.
+    """
+    return storage[: rows * vocab].view(vocab, rows).T
+
+
 def logits_into(buffer: torch.Tensor, e_chunk: torch.Tensor, prob: ChunkedProblem) -> torch.Tensor:
-    """Write the chunk's transformed logits (scale, then softcap) into ``buffer`` in place and return it."""
-    torch.mm(e_chunk, prob.c.T, out=buffer)
+    """Write the chunk's transformed logits (scale, then softcap) into ``buffer`` (a :func:`chunk_view`) in place
+    and return it."""
+    torch.mm(prob.c, e_chunk.T, out=buffer.T)
     if prob.bias is not None:
         buffer.add_(prob.bias)
     if prob.opts.logit_scale is not None:
@@ -244,7 +255,7 @@ def run_chunks(
     buffers = 2 if (needs_grad and opts.softcap is not None) else 1
     budget = chunk_budget_bytes(gradient_bytes(prob, grads) if grads is not None else 0)
     rows = rows_per_chunk(n_valid, vocab, buffers, budget, torch.finfo(prob.dtype).bits // 8)
-    logit_buffer = poison.empty(rows, vocab, dtype=prob.dtype, device=device)
+    logit_buffer = poison.empty(rows * vocab, dtype=prob.dtype, device=device)
     deriv_buffer = poison.empty_like(logit_buffer) if buffers == 2 else None
     use_filter = needs_grad and opts.filter_eps is not None and opts.label_smoothing == 0.0
     forward = saved_lse is None
@@ -255,10 +266,10 @@ def run_chunks(
         n = stop - start
         e_chunk, row_index = prob.chunk_inputs(start, stop)
         targets = prob.target_ids[start:stop]
-        logits = logits_into(logit_buffer[:n], e_chunk, prob)
+        logits = logits_into(chunk_view(logit_buffer, n, vocab), e_chunk, prob)
         derivative = None
         if needs_grad and deriv_buffer is not None:
-            derivative = softcap_derivative_into(deriv_buffer[:n], logits, opts)
+            derivative = softcap_derivative_into(chunk_view(deriv_buffer, n, vocab), logits, opts)
         if forward:
             target_logit = logits.gather(1, targets[:, None]).squeeze(1)
             mean_logit = logits.mean(dim=1) if opts.label_smoothing > 0.0 else None

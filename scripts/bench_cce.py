@@ -3,12 +3,16 @@
     python scripts/bench_cce.py                      # CPU: default shape + large vocabulary
     python scripts/bench_cce.py --shapes default --reps 3
 
-Every (implementation, shape) pair runs in a fresh child process so that peak memory is clean: the child builds
-the inputs, runs one warm-up step (which also compiles, for the torch.compile peers), resets the kernel's
+Memory: every (implementation, shape) pair runs in a fresh child process, so that peak memory is clean: the child
+builds the inputs, runs one warm-up step (which also compiles, for the torch.compile peers), resets the kernel's
 resident-set high-water mark (``/proc/self/clear_refs``), runs forward+backward once more and reports the peak
 resident memory above the pre-step baseline. glibc is told to serve every allocation above 64 KiB with mmap
-(``MALLOC_MMAP_THRESHOLD_``), so freed buffers leave the process and do not hide later peaks. Times are medians
-over ``--reps`` steps. The "floor" is the memory of the gradients dE and dC themselves.
+(``MALLOC_MMAP_THRESHOLD_``), so freed buffers leave the process and do not hide later peaks. The "floor" is the
+memory of the gradients dE and dC themselves.
+
+Time: one child process per shape warms every implementation up, then runs ``--reps`` rounds, each timing every
+implementation once in a rotated order; medians are reported. Interleaving keeps the ratios honest on a machine
+whose load drifts during the run, which sequential runs in separate processes do not.
 
 Inputs: random normal hidden states and a random normal classifier scaled so the logits have a standard deviation
 of 2 over the vocabulary, plus a Zipf-like per-token offset (log of 1/rank) along a shared direction, as in a
@@ -23,6 +27,7 @@ import contextlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -116,17 +121,9 @@ def resident_kib(field: str) -> int:
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def worker(impl: str, shape: str, dtype_name: str, device: str, reps: int) -> dict:
-    """Runs in the child process: time forward (no grad) and forward+backward, and the peak memory of one step."""
-    import gc
-
-    import torch
-
-    dims = SHAPES[shape]
-    dtype = getattr(torch, dtype_name)
-    e, c, t = make_inputs(dims["n"], dims["d"], dims["v"], dtype, device)
+def make_step(impl: str, e, c, t):
+    """``step() -> loss``: one forward+backward of ``impl`` on the given inputs, gradients reset first."""
     fn = loss_fn(impl)
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
 
     def step() -> float:
         e.grad = c.grad = None
@@ -134,24 +131,23 @@ def worker(impl: str, shape: str, dtype_name: str, device: str, reps: int) -> di
         loss.backward()
         return float(loss)
 
+    return fn, step
+
+
+def memory_worker(impl: str, shape: str, dtype_name: str, device: str) -> dict:
+    """Runs in a fresh child process: the peak memory of one forward+backward, after a warm-up step."""
+    import gc
+
+    import torch
+
+    dims = SHAPES[shape]
+    e, c, t = make_inputs(dims["n"], dims["d"], dims["v"], getattr(torch, dtype_name), device)
+    _, step = make_step(impl, e, c, t)
     loss_value = step()  # warm-up (and compilation)
-    with torch.no_grad():
-        fn(e, c, t)
-    fwd, fwd_bwd = [], []
-    for _ in range(reps):
-        sync()
-        start = time.perf_counter()
-        with torch.no_grad():
-            fn(e, c, t)
-        sync()
-        fwd.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        step()
-        sync()
-        fwd_bwd.append(time.perf_counter() - start)
     e.grad = c.grad = None
     gc.collect()
     if device == "cuda":
+        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated()
         step()
@@ -161,37 +157,92 @@ def worker(impl: str, shape: str, dtype_name: str, device: str, reps: int) -> di
         base = resident_kib("VmRSS") * 1024
         step()
         peak = resident_kib("VmHWM") * 1024 - base
-    return dict(
-        impl=impl,
-        shape=shape,
-        fwd_ms=1000 * sorted(fwd)[len(fwd) // 2],
-        fwd_bwd_ms=1000 * sorted(fwd_bwd)[len(fwd_bwd) // 2],
-        peak_mb=peak / 2**20,
-        loss=loss_value,
-    )
+    return dict(impl=impl, shape=shape, peak_mb=peak / 2**20, loss=loss_value)
 
 
-def run_child(impl: str, shape: str, dtype: str, device: str, reps: int, threads: int) -> dict:
+def timing_worker(impls: list[str], shape: str, dtype_name: str, device: str, reps: int) -> list[dict]:
+    """Runs in one child process for all implementations: ``reps`` rounds, each timing every implementation once
+    (forward under ``no_grad``, then forward+backward), the order rotated every round. Interleaving makes the
+    ratios robust to load that drifts during the run (a shared machine); the medians are reported."""
+    import torch
+
+    dims = SHAPES[shape]
+    e, c, t = make_inputs(dims["n"], dims["d"], dims["v"], getattr(torch, dtype_name), device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    steps, errors = {}, {}
+    for impl in impls:
+        try:
+            fn, step = make_step(impl, e, c, t)
+            step()  # warm-up (and compilation)
+            with torch.no_grad():
+                fn(e, c, t)
+            steps[impl] = (fn, step)
+        except Exception as exc:  # a peer that is not installed or fails: report it, time the others
+            errors[impl] = f"{type(exc).__name__}: {exc}"[:160]
+    fwd: dict[str, list[float]] = {impl: [] for impl in steps}
+    fwd_bwd: dict[str, list[float]] = {impl: [] for impl in steps}
+    order = list(steps)
+    for round_index in range(reps):
+        shift = round_index % max(len(order), 1)
+        for impl in order[shift:] + order[:shift]:
+            fn, step = steps[impl]
+            sync()
+            start = time.perf_counter()
+            with torch.no_grad():
+                fn(e, c, t)
+            sync()
+            fwd[impl].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            step()
+            sync()
+            fwd_bwd[impl].append(time.perf_counter() - start)
+    rows = []
+    for impl in impls:
+        if impl in errors:
+            rows.append(dict(impl=impl, shape=shape, error=errors[impl]))
+            continue
+        rows.append(
+            dict(
+                impl=impl,
+                shape=shape,
+                fwd_ms=1000 * statistics.median(fwd[impl]),
+                fwd_bwd_ms=1000 * statistics.median(fwd_bwd[impl]),
+            )
+        )
+    return rows
+
+
+def run_child(args: list[str], threads: int) -> list[dict] | dict:
     env = dict(
         os.environ, MALLOC_MMAP_THRESHOLD_="65536", MALLOC_TRIM_THRESHOLD_="0", OMP_NUM_THREADS=str(threads)
     )
-    cmd = [
-        sys.executable,
-        __file__,
-        "--worker",
-        impl,
-        "--shapes",
-        shape,
-        "--dtype",
-        dtype,
-        "--device",
-        device,
-    ]
-    cmd += ["--reps", str(reps), "--threads", str(threads)]
+    cmd = [sys.executable, __file__, *args, "--threads", str(threads)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
-        return dict(impl=impl, shape=shape, error=(proc.stderr.strip().splitlines() or ["?"])[-1][:160])
+        return dict(error=(proc.stderr.strip().splitlines() or ["?"])[-1][:160])
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure_shape(shape: str, impls: list[str], args: argparse.Namespace) -> list[dict]:
+    """Memory of each implementation in its own fresh process, then all timings interleaved in one process."""
+    common = ["--shapes", shape, "--dtype", args.dtype, "--device", args.device]
+    memory = {}
+    for impl in impls:
+        result = run_child(["--memory-worker", impl, *common], args.threads)
+        print(json.dumps({"memory": impl, **result}), flush=True)
+        memory[impl] = result
+    timing = run_child(["--timing-worker", ",".join(impls), "--reps", str(args.reps), *common], args.threads)
+    if isinstance(timing, dict):  # the timing process itself failed
+        timing = [dict(impl=impl, shape=shape, **timing) for impl in impls]
+    rows = []
+    for row in timing:
+        mem = memory[row["impl"]]
+        if "error" in mem and "error" not in row:
+            row["error"] = mem["error"]
+        row.update({k: v for k, v in mem.items() if k in ("peak_mb", "loss")})
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
 
 
 def versions() -> str:
@@ -226,8 +277,9 @@ def markdown(results: list[dict], args: argparse.Namespace) -> str:
         f"Inputs: random normal, classifier scaled to a logit standard deviation of {LOGIT_STD} plus a Zipf "
         "(log 1/rank) offset along a shared direction; targets sampled from the softmax itself (as for a well-trained LM); `reduction=mean`.",
         "Forward is timed under `torch.no_grad()`; forward+backward is one training step of the loss (median of "
-        f"{args.reps}); memory is the peak above the pre-step baseline (CPU: resident set, fresh process; CUDA: "
-        "allocator) and includes the gradients themselves; the floor is dE + dC.",
+        f"{args.reps} rounds, all implementations interleaved in one process); memory is the peak above the "
+        "pre-step baseline (CPU: resident set, fresh process per implementation; CUDA: allocator) and includes the "
+        "gradients themselves; the floor is dE + dC.",
         "",
     ]
     for shape in [s for s in SHAPES if s in args.shape_list]:
@@ -270,23 +322,26 @@ def main() -> None:
     parser.add_argument(
         "--out", default=str(Path(__file__).resolve().parents[1] / "kernels" / "BENCHMARKS.md")
     )
-    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--timing-worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     issue_shapes = ["gemma2_2b"] if args.device == "cuda" else ["default", "large_vocab"]
     args.shape_list = issue_shapes if args.shapes == "all" else args.shapes.split(",")
-    if args.worker:
+    if args.memory_worker or args.timing_worker:
         import torch
 
         torch.set_num_threads(args.threads)
-        print(json.dumps(worker(args.worker, args.shape_list[0], args.dtype, args.device, args.reps)))
+        shape = args.shape_list[0]
+        if args.memory_worker:
+            result = memory_worker(args.memory_worker, shape, args.dtype, args.device)
+        else:
+            result = timing_worker(args.timing_worker.split(","), shape, args.dtype, args.device, args.reps)
+        print(json.dumps(result))
         return
     impls = args.impls.split(",") if args.impls else (GPU_IMPLS if args.device == "cuda" else CPU_IMPLS)
     results = []
     for shape in args.shape_list:
-        for impl in impls:
-            result = run_child(impl, shape, args.dtype, args.device, args.reps, args.threads)
-            print(json.dumps(result), flush=True)
-            results.append(result)
+        results += measure_shape(shape, impls, args)
     text = markdown(results, args)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp")
