@@ -63,6 +63,12 @@ def consistency_group() -> None:
     "--student-lr", type=float, default=None, help="Override every data set's student learning rate."
 )
 @click.option(
+    "--cd-target-ema",
+    default=0.0,
+    show_default=True,
+    help="CD target network: 0 = the student itself under stop-gradient (the paper); e.g. 0.95 = an EMA (LCM).",
+)
+@click.option(
     "--threads",
     default=1,
     show_default=True,
@@ -84,6 +90,7 @@ def compare_command(
     budget_scale: float,
     student_steps: int | None,
     student_lr: float | None,
+    cd_target_ema: float,
     threads: int,
 ) -> None:
     """Train teachers, distil CD and Direct CM students, evaluate them on identical noise, write the table."""
@@ -113,6 +120,7 @@ def compare_command(
         equal_teacher_budget=equal_teacher_budget,
         teacher_per_seed=teacher_per_seed,
         budget_scale=budget_scale,
+        cd_target_ema=cd_target_ema,
         overrides=overrides,
     )
     try:

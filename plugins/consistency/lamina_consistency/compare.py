@@ -130,6 +130,7 @@ class ComparisonSettings:
     guidance_scale: float | None = None
     equal_teacher_budget: bool = True
     teacher_per_seed: bool = False
+    cd_target_ema: float = 0.0  # CD's target network: 0 = the student itself under stop-gradient; >0 = an EMA
     budget_scale: float = 1.0  # multiplies every step count and evaluation size (tests use ~0.01)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # per data set DatasetRecipe fields
 
@@ -160,8 +161,12 @@ def train_directly(
     batch_size: int,
     seed: int,
     after_step: Callable[[], bool | None] | None = None,
+    losses: list[float] | None = None,
 ) -> int:
-    """Plain minibatch loop; ``after_step`` returning True stops early. Returns the steps taken."""
+    """Plain minibatch loop; ``after_step`` returning True stops early. Returns the steps taken.
+
+    ``losses``, when given, receives every step's training loss (for :func:`loss_trajectory`).
+    """
     generator = torch.Generator().manual_seed(seed)
     for step in range(steps):
         rows = torch.randint(0, len(x), (batch_size,), generator=generator)
@@ -169,9 +174,25 @@ def train_directly(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if losses is not None:
+            losses.append(float(loss.detach()))
         if after_step is not None and after_step():
             return step + 1
     return steps
+
+
+def loss_trajectory(losses: Sequence[float], windows: int = 10) -> dict[str, float]:
+    """Mean training loss over the first and last tenth of training and the highest tenth in between.
+
+    A consistency-distillation student regresses onto its own output, so its loss starts near zero (the teacher
+    is nearly self-consistent over one grid step) and a loss that *rises* during training is the sign of the
+    self-referential collapse described in the plugin README (``loss_peak`` far above ``loss_first``).
+    """
+    if not losses:
+        return {}
+    size = max(1, len(losses) // windows)
+    means = [sum(losses[i : i + size]) / len(losses[i : i + size]) for i in range(0, len(losses), size)]
+    return {"loss_first": means[0], "loss_last": means[-1], "loss_peak": max(means)}
 
 
 def train_teacher(
@@ -212,6 +233,8 @@ def train_student(
     max_teacher_evaluations: float | None = None,
 ) -> tuple[ConsistencyStudent, dict]:
     """Distil ``teacher``; the same ``seed`` gives every student the same data rows, noise levels and noise."""
+    is_cd = issubclass(student_class, ConsistencyDistillation)
+    extra = {"target_ema_decay": settings.cd_target_ema} if is_cd else {}
     student = student_class(
         teacher=teacher,
         num_ode_steps=settings.ode_steps,
@@ -221,6 +244,7 @@ def train_student(
         finetune=settings.finetune,
         lora_rank=settings.lora_rank,
         guidance_scale=settings.guidance_scale,
+        **extra,
     )
     student.train()
     student.teacher.eval()
@@ -238,12 +262,14 @@ def train_student(
         return max_teacher_evaluations is not None and evaluations[0] >= max_teacher_evaluations
 
     start = time.perf_counter()
-    taken = train_directly(loss_fn, optimizer, x, labels, steps, batch_size, seed, after_step)
+    losses: list[float] = []
+    taken = train_directly(loss_fn, optimizer, x, labels, steps, batch_size, seed, after_step, losses)
     student.teacher_evaluations.fill_(evaluations[0])
     info = {
         "optimizer_steps": taken,
         "teacher_evaluations": evaluations[0],
         "train_seconds": round(time.perf_counter() - start, 1),
+        **{key: float(f"{value:.4g}") for key, value in loss_trajectory(losses).items()},
     }
     return student.eval(), info
 
