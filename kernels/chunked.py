@@ -34,11 +34,16 @@ SPARSE_PAYS_BELOW = 0.5
 
 @dataclass
 class GradientBuffers:
-    """Where the chunks accumulate gradients; any of them is None when that input needs no gradient."""
+    """Where the chunks accumulate gradients; any of them is None when that input needs no gradient.
+
+    ``c`` starts uninitialised: the first chunk's GEMM writes it (``c_written`` then becomes True), which saves
+    zero-filling a V x D buffer per call.
+    """
 
     e_flat: torch.Tensor | None
     c: torch.Tensor | None
     bias: torch.Tensor | None
+    c_written: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,10 +209,15 @@ def accumulate_(
         else:
             grads.e_flat.index_copy_(0, row_index, (grad_logits @ c).to(grads.e_flat.dtype))
     if grads.c is not None:
-        if columns is None:
+        if columns is None and not grads.c_written:
+            torch.mm(grad_logits.T, e_chunk, out=grads.c)
+        elif columns is None:
             grads.c.addmm_(grad_logits.T, e_chunk)
         else:
+            if not grads.c_written:
+                grads.c.zero_()
             grads.c.index_add_(0, columns, grad_logits.T @ e_chunk)
+        grads.c_written = True
     if grads.bias is not None:
         if columns is None:
             grads.bias.add_(grad_logits.sum(dim=0))
@@ -223,7 +233,7 @@ def new_gradient_buffers(
     if need_e:
         alloc = poison.empty_like if prob.rows is None else torch.zeros_like
         de = alloc(prob.e_flat)
-    dc = torch.zeros_like(prob.c) if need_c else None
+    dc = poison.empty_like(prob.c) if need_c else None
     db = torch.zeros(prob.vocab_size, dtype=prob.dtype, device=prob.c.device) if need_bias else None
     return GradientBuffers(e_flat=de, c=dc, bias=db)
 
@@ -297,6 +307,9 @@ def run_chunks(
         grad_logits = probs_to_logit_grad_(probs, targets, lse, weight, chunk_lse_weight, derivative, opts)
         accumulate_(grad_logits, e_chunk, row_index, start, columns, prob, grads)
 
+    if grads is not None and grads.c is not None and not grads.c_written:  # no valid rows: no chunk ran
+        grads.c.zero_()
+        grads.c_written = True
     if not forward:
         return None, saved_lse
     return torch.cat(losses), torch.cat(lses)
