@@ -4,7 +4,8 @@ The paper mixes in UltraChat; nothing can be downloaded here, so the default is 
 question-answer tasks with one checkable answer (arithmetic, comparing numbers, spelling backwards, counting
 letters, the next letter of the alphabet). A local chat file (JSON Lines of ``{"messages": [...]}``, e.g. an
 UltraChat export) replaces it via :func:`read_chat_file`. Held-out items come from a different seed, and
-:func:`answer_is_correct` scores a model's reply, which is how "language retention" is measured before and after
+:func:`answer_is_correct` scores a model's reply by the answer it claims (not by whether the answer merely occurs in
+it, since replies repeat the question's numbers), which is how "language retention" is measured before and after
 mesh training.
 """
 
@@ -162,11 +163,45 @@ def generate_text_tasks(count: int, *, seed: int = 0, kinds: tuple[str, ...] | N
     return [TASKS[kinds[index % len(kinds)]](rng) for index in range(count)]
 
 
+NUMERIC_KINDS = ("addition", "subtraction", "count")
+WORD_KINDS = ("reverse", "next_letter")
+
+
+def _tokens(text: str) -> list[str]:
+    first = text.strip().split("\n", 1)[0]
+    for mark in "'\".,;:!?":
+        first = first.replace(mark, " ")
+    return first.split()
+
+
+def claimed_answer(task: TextTask, reply: str) -> str | None:
+    """The answer a reply commits to, read from its first line (``None`` when it names none).
+
+    Replies repeat the question ("37 minus 12 is 25.", "82 is larger than 37."), so the mere presence of the right
+    number or letter proves nothing: "37 is larger than 82." contains 82. The claim is therefore taken by position:
+
+    - ``compare``: the first number ("X is larger ...");
+    - ``addition``, ``subtraction``, ``count``: the first number once the question's own numbers, repeated in
+      order, are set aside (a bare "25" to "What is 50 minus 25?" stays the claim);
+    - ``reverse``, ``next_letter``: the last word ("... is 'd'.").
+    """
+    tokens = _tokens(reply)
+    numbers = [token for token in tokens if token.isdigit()]
+    if task.kind == "compare":
+        return numbers[0] if numbers else None
+    if task.kind in NUMERIC_KINDS:
+        for echoed in (token for token in _tokens(task.question) if token.isdigit()):
+            if len(numbers) > 1 and echoed in numbers:
+                numbers.remove(echoed)
+        return numbers[0] if numbers else None
+    if task.kind in WORD_KINDS:
+        return tokens[-1].lower() if tokens else None
+    raise ValueError(f"no answer rule for text task kind {task.kind!r}")
+
+
 def answer_is_correct(task: TextTask, reply: str) -> bool:
-    """A reply is correct when its first sentence contains the expected answer as a whole token."""
-    first = reply.strip().split("\n", 1)[0]
-    tokens = first.replace("'", " ").replace(".", " ").replace(",", " ").split()
-    return task.answer in tokens
+    """A reply is correct when the answer it claims (:func:`claimed_answer`) is the expected one."""
+    return claimed_answer(task, reply) == task.answer
 
 
 def read_chat_file(path: str | Path) -> list[Messages]:

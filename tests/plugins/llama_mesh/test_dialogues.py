@@ -84,6 +84,35 @@ def test_text_tasks_are_checkable():
     assert not answer_is_correct(addition, f"{addition.answer}0 is the answer.")
 
 
+def test_text_answers_are_scored_by_the_claim_not_by_echoed_numbers():
+    """Replies that repeat the question's numbers or letters but claim a wrong answer are wrong. The first scorer
+    only asked whether the answer occurred in the reply, so "37 is larger than 82." passed as the answer 82."""
+    from lamina_llama_mesh.general_text import TextTask
+
+    compare = TextTask("compare", "Which number is larger, 37 or 82?", "82 is larger than 37.", "82")
+    assert answer_is_correct(compare, "82 is larger than 37.") and answer_is_correct(compare, "82.")
+    assert not answer_is_correct(compare, "37 is larger than 82.")
+    minus = TextTask("subtraction", "What is 50 minus 25?", "50 minus 25 is 25.", "25")
+    assert answer_is_correct(minus, "50 minus 25 is 25.")
+    assert not answer_is_correct(minus, "50 minus 25 is 30.")
+    letter = TextTask(
+        "next_letter", "Which letter comes after 'c' in the alphabet?", "The letter after 'c' is 'd'.", "d"
+    )
+    assert answer_is_correct(letter, "The letter after 'c' is 'd'.")
+    assert not answer_is_correct(letter, "The letter after 'd' is 'e'.")
+    count = TextTask(
+        "count", "How many letters are in the word 'river'?", "The word 'river' has 5 letters.", "5"
+    )
+    assert not answer_is_correct(count, "The word 'river' has 6 letters, not 5.")
+    backwards = TextTask(
+        "reverse", "Spell the word 'river' backwards.", "'river' backwards is 'revir'.", "revir"
+    )
+    assert not answer_is_correct(backwards, "'revir' backwards is 'river'.")
+    # every generated task's own reply is still scored correct, for all kinds
+    for task in generate_text_tasks(120, seed=3):
+        assert answer_is_correct(task, task.reply), task
+
+
 def test_chat_file(tmp_path):
     good = tmp_path / "chat.jsonl"
     good.write_text(
