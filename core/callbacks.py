@@ -1,8 +1,10 @@
-"""Core Lightning callbacks: throughput logging and exact RNG resume."""
+"""Core Lightning callbacks: throughput logging, progress lines for logs, and exact RNG resume."""
 
 from __future__ import annotations
 
+import logging
 import random
+import sys
 import time
 from typing import Any
 
@@ -61,6 +63,52 @@ class ThroughputLogger(pl.Callback):
             metrics["perf/tokens_per_sec"] = self._tokens / elapsed
         pl_module.log_dict(metrics, on_step=True, on_epoch=False, prog_bar=bool(self._tokens))
         self._start, self._samples, self._tokens, self._batches = time.perf_counter(), 0, 0, 0
+
+
+class ProgressLog(pl.Callback):
+    """Writes a log line every ``every_n_steps`` optimizer steps when the console is not a terminal.
+
+    Lightning's progress bar draws nothing when output goes to a file (``nohup``, SLURM, CI), so a long run would
+    look frozen there; these lines (step, epoch, the progress-bar metrics, steps/s) go to the console and the run's
+    log file instead. On a terminal the bar is shown and this stays quiet (``always=True`` logs anyway).
+    """
+
+    def __init__(self, every_n_steps: int = 50, always: bool = False) -> None:
+        self.every_n_steps = every_n_steps
+        self.always = always
+        self._last: tuple[int, float] | None = None
+
+    def _enabled(self, trainer: pl.Trainer) -> bool:
+        return trainer.is_global_zero and (self.always or not sys.stdout.isatty())
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._last = (trainer.global_step, time.perf_counter())
+
+    def on_train_batch_end(
+        self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        step = trainer.global_step
+        if not self._enabled(trainer) or step == 0 or step % self.every_n_steps or self._last is None:
+            return
+        if step == self._last[0]:  # gradient accumulation: several batches per optimizer step
+            return
+        now = time.perf_counter()
+        rate = (step - self._last[0]) / max(now - self._last[1], 1e-9)
+        self._last = (step, now)
+        total = trainer.max_steps if trainer.max_steps and trainer.max_steps > 0 else None
+        metrics = ", ".join(
+            f"{key} {float(value):.4g}"
+            for key, value in trainer.progress_bar_metrics.items()
+            if isinstance(value, (int, float)) or getattr(value, "numel", lambda: 0)() == 1
+        )
+        logging.getLogger("lamina").info(
+            "step %d%s, epoch %d, %.2f steps/s%s",
+            step,
+            f"/{total}" if total else "",
+            trainer.current_epoch,
+            rate,
+            f", {metrics}" if metrics else "",
+        )
 
 
 def _numpy_state_to_plain(state: tuple) -> dict[str, Any]:

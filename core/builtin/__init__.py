@@ -39,6 +39,11 @@ def register_callbacks(register):
         description="Logs samples/s, and tokens/s for models with count_tokens().",
     )
     register(
+        "progress_log",
+        "lamina.callbacks:ProgressLog",
+        description="A log line every N steps when the console is not a terminal (nohup, SLURM, CI).",
+    )
+    register(
         "rng_state",
         "lamina.callbacks:RNGStateCheckpoint",
         description="Saves and restores the random streams with each checkpoint (exact resume).",

@@ -82,7 +82,7 @@ def test_plugins_json_lists_registrations_and_errors(fake_entry_points):
     assert rows["builtin"]["registers"] == {
         "models": ["causal_lm", "digits_mlp"],
         "datasets": ["digits", "text"],
-        "callbacks": ["lm_samples", "rng_state", "throughput"],
+        "callbacks": ["lm_samples", "progress_log", "rng_state", "throughput"],
     }
     assert rows["good"]["registers"] == {"models": ["fixture_model"]}
     assert rows["good"]["hooks"] == ["register_models"]

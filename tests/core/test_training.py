@@ -27,6 +27,16 @@ def test_fast_dev_run(tmp_path):
     assert "train/loss" in metrics and "test/acc" in metrics
 
 
+def test_progress_lines_are_logged_when_the_console_is_not_a_terminal(tmp_path, caplog):
+    # pytest captures stdout, so it is not a terminal here: exactly the nohup/SLURM case
+    caplog.set_level("INFO", logger="lamina")
+    overrides = ["trainer.max_steps=6", "trainer.max_epochs=1", "callbacks.progress_log.every_n_steps=2", "test=false"]
+    run_train(compose_train_config(overrides, tmp_path))
+    lines = [r.getMessage() for r in caplog.records if r.name == "lamina" and r.getMessage().startswith("step ")]
+    assert [line.split(",")[0] for line in lines] == ["step 2/6", "step 4/6", "step 6/6"], lines
+    assert "steps/s" in lines[0]
+
+
 def test_train_learns_then_eval_reloads_checkpoint(tmp_path):
     metrics = run_train(compose_train_config(["trainer.max_epochs=3", "callbacks.model_checkpoint.monitor=val/acc",
                                               "callbacks.model_checkpoint.mode=max"], tmp_path / "train"))
