@@ -73,6 +73,8 @@ def resolve_checkpoint(ckpt_path: str | None, cfg: DictConfig) -> str | None:
 def _route_lightning_logs_through_hydra() -> None:
     """Lightning installs its own console handler; under Hydra that prints every message twice. Send Lightning's
     records to the root logger instead, which Hydra writes to the console and to the run's log file."""
+    import lightning  # noqa: F401  (installs the handlers on first import: import first, then remove them)
+
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
         for handler in list(logger.handlers):
