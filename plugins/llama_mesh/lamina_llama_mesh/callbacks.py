@@ -89,6 +89,8 @@ class MeshEvaluationCallback(pl.Callback):
             "metrics": result.metrics,
             "reasons": result.reasons,
             "samples": result.rows,
+            "understanding_samples": result.understanding_rows,
+            "text_samples": result.text_rows,
         }
         partial = root / "mesh_eval.json.partial"
         partial.write_text(json.dumps(record, indent=2, default=str))

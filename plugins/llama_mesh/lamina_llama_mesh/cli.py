@@ -289,7 +289,13 @@ def evaluate(
     )
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
-    record = {"metrics": result.metrics, "reasons": result.reasons, "samples": result.rows}
+    record = {
+        "metrics": result.metrics,
+        "reasons": result.reasons,
+        "samples": result.rows,
+        "understanding_samples": result.understanding_rows,
+        "text_samples": result.text_rows,
+    }
     (folder / "mesh_eval.json").write_text(json.dumps(record, indent=2, default=str))
     (folder / "mesh_samples.md").write_text(markdown_table(result.rows))
     titles = [

@@ -28,11 +28,12 @@ import numpy as np
 
 from lamina_llama_mesh.chat_generation import chat_replies
 from lamina_llama_mesh.dialogues import MESH_TO_TEXT_PROMPTS, TEXT_TO_MESH_PROMPTS
-from lamina_llama_mesh.general_text import answer_is_correct, generate_text_tasks
+from lamina_llama_mesh.general_text import answer_is_correct, claimed_answer, generate_text_tasks
 from lamina_llama_mesh.metrics import (
     completion_rate,
     invalid_reasons,
     mesh_chamfer_distance,
+    predicted_category,
     understanding_accuracy,
     validity_rate,
 )
@@ -80,6 +81,8 @@ class MeshEvaluation:
     parsed: list[ParsedMesh] = field(default_factory=list)
     reasons: dict[str, int] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    understanding_rows: list[dict[str, Any]] = field(default_factory=list)
+    text_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def evaluate_mesh_model(
@@ -158,6 +161,16 @@ def evaluate_mesh_model(
         metrics["mesh/understanding"] = understanding_accuracy(
             [a.text for a in answers], [item.category for item in shown], list(CATEGORIES)
         )
+        understanding_rows = [
+            {
+                "category": item.category,
+                "reply": a.text,
+                "predicted": predicted_category(a.text, list(CATEGORIES)),
+            }
+            for item, a in zip(shown, answers, strict=True)
+        ]
+    else:
+        understanding_rows = []
     if text_tasks:
         tasks = generate_text_tasks(text_tasks, seed=seed + EVAL_SEED_OFFSET)
         answers = chat_replies(
@@ -168,11 +181,24 @@ def evaluate_mesh_model(
             batch_size=batch_size,
         )
         correct = [answer_is_correct(t, a.text) for t, a in zip(tasks, answers, strict=True)]
+        text_rows = [
+            {
+                "kind": t.kind,
+                "question": t.question,
+                "reply": a.text,
+                "expected": t.answer,
+                "claimed": claimed_answer(t, a.text),
+                "correct": ok,
+            }
+            for t, a, ok in zip(tasks, answers, correct, strict=True)
+        ]
         metrics["text/accuracy"] = float(np.mean(correct))
         for kind in dict.fromkeys(t.kind for t in tasks):
             metrics[f"text/accuracy_{kind}"] = float(
                 np.mean([ok for t, ok in zip(tasks, correct, strict=True) if t.kind == kind])
             )
+    else:
+        text_rows = []
     return MeshEvaluation(
         metrics=metrics,
         prompts=prompts,
@@ -180,4 +206,6 @@ def evaluate_mesh_model(
         parsed=parsed,
         reasons=invalid_reasons(parsed),
         rows=rows,
+        understanding_rows=understanding_rows,
+        text_rows=text_rows,
     )

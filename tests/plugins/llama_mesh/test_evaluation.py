@@ -55,6 +55,10 @@ def test_perfect_model_scores_perfectly(monkeypatch):
     kinds = {t.kind for t in generate_text_tasks(12, seed=SEED + evaluation.EVAL_SEED_OFFSET)}
     assert len(kinds) == 6 and all(metrics[f"text/accuracy_{kind}"] == 1.0 for kind in kinds)
     assert result.captions == ["a cube"] * 3
+    assert len(result.text_rows) == 12 and all(
+        r["correct"] and r["claimed"] == r["expected"] for r in result.text_rows
+    )
+    assert [r["predicted"] for r in result.understanding_rows] == ["cube", "cube"]
 
 
 def test_same_caption_reference_shows_caption_ambiguity_without_moving_the_probes(monkeypatch):
@@ -122,6 +126,7 @@ def test_callback_preview_titles_are_the_captions(tmp_path, monkeypatch):
     assert metrics["mesh/validity"] == 1.0 and "mesh/chamfer_same_caption" in trainer.callback_metrics
     record = json.loads((tmp_path / "mesh_eval_final.json").read_text())
     assert record["metrics"]["text/accuracy"] == 1.0
+    assert len(record["text_samples"]) == 6 and len(record["understanding_samples"]) == 2
 
 
 def test_broken_model_scores_zero_and_says_why(monkeypatch):
@@ -139,6 +144,8 @@ def test_broken_model_scores_zero_and_says_why(monkeypatch):
     assert result.metrics["mesh/chamfer_count"] == 0
     assert result.metrics["mesh/understanding"] == 0.0 and result.metrics["text/accuracy"] == 0.0
     assert result.reasons == {"truncated": 2}
+    assert [r["correct"] for r in result.text_rows] == [False] * 4
+    assert all(r["predicted"] is None for r in result.understanding_rows)
 
 
 def test_evaluate_command_writes_results(tmp_path, monkeypatch):
@@ -168,6 +175,7 @@ def test_evaluate_command_writes_results(tmp_path, monkeypatch):
     assert "mesh/validity: 1.0000" in result.output
     record = json.loads((tmp_path / "eval" / "mesh_eval.json").read_text())
     assert record["metrics"]["mesh/understanding"] == pytest.approx(1.0)
+    assert len(record["text_samples"]) == 6 and record["text_samples"][0]["correct"]
     assert (tmp_path / "eval" / "mesh_preview.png").is_file() and (
         tmp_path / "eval" / "mesh_samples.md"
     ).is_file()
