@@ -181,8 +181,9 @@ def claimed_answer(task: TextTask, reply: str) -> str | None:
     number or letter proves nothing: "37 is larger than 82." contains 82. The claim is therefore taken by position:
 
     - ``compare``: the first number ("X is larger ...");
-    - ``addition``, ``subtraction``, ``count``: the first number once the question's own numbers, repeated in
-      order, are set aside (a bare "25" to "What is 50 minus 25?" stays the claim);
+    - ``addition``, ``subtraction``, ``count``: the last number once the question's own numbers are set aside
+      ("49 plus 27 is 102." claims 102; "101 is 47 plus 54." claims 101; a bare "25" to "What is 50 minus 25?"
+      stays the claim);
     - ``reverse``, ``next_letter``: the last word ("... is 'd'.").
     """
     tokens = _tokens(reply)
@@ -193,7 +194,7 @@ def claimed_answer(task: TextTask, reply: str) -> str | None:
         for echoed in (token for token in _tokens(task.question) if token.isdigit()):
             if len(numbers) > 1 and echoed in numbers:
                 numbers.remove(echoed)
-        return numbers[0] if numbers else None
+        return numbers[-1] if numbers else None
     if task.kind in WORD_KINDS:
         return tokens[-1].lower() if tokens else None
     raise ValueError(f"no answer rule for text task kind {task.kind!r}")

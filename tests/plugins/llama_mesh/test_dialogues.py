@@ -87,7 +87,7 @@ def test_text_tasks_are_checkable():
 def test_text_answers_are_scored_by_the_claim_not_by_echoed_numbers():
     """Replies that repeat the question's numbers or letters but claim a wrong answer are wrong. The first scorer
     only asked whether the answer occurred in the reply, so "37 is larger than 82." passed as the answer 82."""
-    from lamina_llama_mesh.general_text import TextTask
+    from lamina_llama_mesh.general_text import TextTask, claimed_answer
 
     compare = TextTask("compare", "Which number is larger, 37 or 82?", "82 is larger than 37.", "82")
     assert answer_is_correct(compare, "82 is larger than 37.") and answer_is_correct(compare, "82.")
@@ -103,7 +103,10 @@ def test_text_answers_are_scored_by_the_claim_not_by_echoed_numbers():
     count = TextTask(
         "count", "How many letters are in the word 'river'?", "The word 'river' has 5 letters.", "5"
     )
-    assert not answer_is_correct(count, "The word 'river' has 6 letters, not 5.")
+    assert not answer_is_correct(count, "The word 'river' has 6 letters.")
+    plus = TextTask("addition", "What is 47 plus 54?", "47 plus 54 is 101.", "101")
+    assert claimed_answer(plus, "49 plus 27 is 102.") == "102"  # a miscopied question, then its own sum
+    assert claimed_answer(plus, "101 is 47 plus 54.") == "101" and answer_is_correct(plus, "101")
     backwards = TextTask(
         "reverse", "Spell the word 'river' backwards.", "'river' backwards is 'revir'.", "revir"
     )
