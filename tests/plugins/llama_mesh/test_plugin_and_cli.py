@@ -53,6 +53,12 @@ def test_experiment_configs_compose(tmp_path):
     assert list(cfg.data.corpus_kwargs.mix) == [0.4, 0.2, 0.4]
     assert cfg.model.config.vocab_size >= cfg.data.vocab_size
     assert "mesh_eval" in cfg.callbacks
+    assert cfg.model.pretrained_path is None and cfg.data.tokenizer_path is None  # settable without `+`
+    tuned = compose_train_config(
+        ["experiment=mesh_tiny", "model.pretrained_path=/runs/m", "data.tokenizer_path=/runs/m"],
+        tmp_path / "tuned",
+    )
+    assert tuned.model.pretrained_path == tuned.data.tokenizer_path == "/runs/m"
 
     paper = compose_train_config(
         ["experiment=mesh_llama31_8b", "model.pretrained_path=/models/llama"], tmp_path / "paper"
@@ -62,7 +68,7 @@ def test_experiment_configs_compose(tmp_path):
     assert paper.trainer.devices * paper.data.batch_size * paper.trainer.accumulate_grad_batches == 128
 
     base = compose_train_config(["experiment=mesh_text_base"], tmp_path / "base")
-    assert list(base.data.corpus_kwargs.mix) == [0, 0, 1] and base.data.get("tokenizer_path") is None
+    assert list(base.data.corpus_kwargs.mix) == [0, 0, 1] and base.data.tokenizer_path is None
     assert base.model.get("pretrained_path") is None and "mesh_eval" in base.callbacks
 
     for mix in ([0.4, 0.2, 0.4], [0.4, 0.2, 0]):
