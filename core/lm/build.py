@@ -48,6 +48,9 @@ def load_pretrained(path: str | Path, *, dtype: torch.dtype | None = None) -> nn
             "folder written by `save_pretrained` (Lamina never downloads weights), or build from a config with "
             "`family=` and `config=`."
         )
-    return AutoModelForCausalLM.from_pretrained(
+    model = AutoModelForCausalLM.from_pretrained(
         directory, dtype=dtype or torch.float32, local_files_only=True
     )
+    # from_pretrained returns the model in eval mode (dropout off); a model loaded here is loaded to be trained,
+    # and Lightning does not switch modules back. Evaluation and generation call eval() themselves.
+    return model.train()

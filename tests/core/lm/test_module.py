@@ -71,6 +71,7 @@ def test_pretrained_directory_round_trip(tmp_path) -> None:
     model = CausalLM(family="qwen2", config=TINY_CONFIGS["qwen2"], loss_impl="torch")
     model.hf_model.save_pretrained(tmp_path / "hf")
     loaded = CausalLM(pretrained_path=str(tmp_path / "hf"), loss_impl="torch")
+    assert all(module.training for module in loaded.modules()), "loaded to be trained: dropout must be on"
     batch = {"input_ids": torch.randint(3, VOCAB, (2, 8))}
     torch.testing.assert_close(loaded.eval().loss(batch), model.eval().loss(batch))
 
