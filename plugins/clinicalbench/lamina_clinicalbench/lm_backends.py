@@ -73,19 +73,30 @@ class HuggingFaceBackend:
     def option_tokens(self, options: tuple[str, ...]) -> tuple[list[int], list[int]]:
         """(tokens every option starts with, first distinct token of each option), as the options follow the
         context (after a space for plain text). A tokenizer that never merged " 1" yields a shared space token,
-        which then joins the context so the distribution is read one position later."""
+        which then joins the context so the distribution is read one position later.
+
+        Each option's scored token must carry the start of the option's text. A tokenizer that merged the space
+        into some options but not others (" 1" one token, " 0" as " " + "0") would otherwise score "0" by the
+        bare space token; then the space joins the context and every option is scored by its bare token."""
         prefix = "" if self.chat else " "
         encoded = [self.tokenizer.encode(prefix + option, add_special_tokens=False) for option in options]
         shared = 0
         while all(len(ids) > shared + 1 for ids in encoded) and len({ids[shared] for ids in encoded}) == 1:
             shared += 1
-        ids = [tokens[shared] for tokens in encoded]
-        if len(set(ids)) != len(ids):
+        context, ids = encoded[0][:shared], [tokens[shared] for tokens in encoded]
+        if prefix and not self._tokens_start_options(ids, options):
+            context = self.tokenizer.encode(prefix, add_special_tokens=False)
+            ids = [self.tokenizer.encode(option, add_special_tokens=False)[0] for option in options]
+        if not self._tokens_start_options(ids, options) or len(set(ids)) != len(ids):
             raise ValueError(
-                f"answer options {options} share their tokens in this tokenizer; they cannot be "
-                "told apart from the next-token distribution."
+                f"answer options {options} cannot be told apart from the next-token distribution of this "
+                f"tokenizer (their first tokens: {[self.tokenizer.decode([token]) for token in ids]})."
             )
-        return encoded[0][:shared], ids
+        return context, ids
+
+    def _tokens_start_options(self, ids: list[int], options: tuple[str, ...]) -> bool:
+        texts = [self.tokenizer.decode([token]).strip() for token in ids]
+        return all(text and option.startswith(text) for text, option in zip(texts, options, strict=True))
 
     def _encode_left_truncated(self, text: str, reserve: int = 0) -> list[int]:
         ids = self.tokenizer.encode(text, add_special_tokens=not self.chat)

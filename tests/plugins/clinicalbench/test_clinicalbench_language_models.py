@@ -137,3 +137,35 @@ def test_backend_round_trips_through_a_local_directory(tiny_backend, tmp_path):
     assert isinstance(loaded.generate(prompt[0], 3), str)
     with pytest.raises(FileNotFoundError, match="config.json"):
         HuggingFaceBackend.from_directory(tmp_path / "missing")
+
+
+def test_options_tokenized_unevenly_are_each_scored_by_their_own_digit():
+    # A tokenizer that merged " 1" into one token but splits " 0" into " " + "0" (its corpus never had " 0").
+    # Scoring "0" by the bare space token would be wrong; the space must join the context instead.
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from lamina.lm import train_bpe_tokenizer
+
+    tokenizer = train_bpe_tokenizer(["a 1 b 1 c 1 d 1 e 1 x0 y0"] * 50, vocab_size=300)
+    encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
+    assert len(encode(" 1")) == 1 and len(encode(" 0")) == 2  # the uneven case this test is about
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=1,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    backend = HuggingFaceBackend(LlamaForCausalLM(config), tokenizer)
+    context, ids = backend.option_tokens(("0", "1"))
+    assert context == encode(" ") and ids == [encode("0")[0], encode("1")[0]]
+    prompt = "a 1 b Answer:"
+    scores = backend.option_scores([prompt], ("0", "1"))
+    with torch.no_grad():
+        logits = backend.model(torch.tensor([tokenizer.encode(prompt) + context])).logits[0, -1]
+    np.testing.assert_allclose(scores.log_probs[0], torch.log_softmax(logits, -1)[ids].numpy(), atol=1e-5)
