@@ -9,9 +9,11 @@ two cores), so the chunk never goes below that.
 
 from __future__ import annotations
 
+import math
 import os
 
 MIN_ROWS = 128
+ROW_ALIGN = 16
 GRADIENT_FRACTION = 0.2
 FORWARD_ONLY_BUDGET = 64 * 2**20
 BUDGET_ENV = "LAMINA_CCE_CHUNK_BYTES"
@@ -33,7 +35,25 @@ def chunk_budget_bytes(gradient_bytes: int) -> int:
 def rows_per_chunk(
     num_rows: int, vocab_size: int, buffers: int, budget_bytes: int, elem_bytes: int = 4
 ) -> int:
-    """Rows per chunk: as many as the budget allows, at least MIN_ROWS, at most ``num_rows`` (and at least 1)."""
+    """Rows per chunk: as many as the budget allows (at least MIN_ROWS), split evenly over the chunks, and a
+    multiple of ROW_ALIGN where that stays within the budget (so full chunks need no padding tokens).
+
+    Even chunks matter: 512 rows at a 205-row cap would give 205 + 205 + 102, and the short last chunk runs its
+    three GEMMs at low efficiency; 176 + 176 + 160 is faster (measured at N=512, D=1024, V=256000, one thread).
+    """
     per_row = max(1, vocab_size * buffers * elem_bytes)
-    rows = max(MIN_ROWS, budget_bytes // per_row)
-    return max(1, min(rows, num_rows))
+    cap = max(MIN_ROWS, budget_bytes // per_row)
+    if num_rows <= cap:
+        return max(1, num_rows)
+    even = math.ceil(num_rows / math.ceil(num_rows / cap))
+    aligned = padded_rows(even)
+    return aligned if aligned <= cap else even
+
+
+def padded_rows(rows: int) -> int:
+    """The row stride of the vocabulary-major logit buffer: ``rows`` rounded up to ROW_ALIGN.
+
+    The GEMM that writes the ``(V, rows)`` buffer runs much slower when its leading dimension is not a multiple
+    of 16 floats (measured: 171 rows 2.2 s, the same 171 rows in a 176-wide buffer 1.6 s, at V=256000, D=1024).
+    """
+    return math.ceil(rows / ROW_ALIGN) * ROW_ALIGN
