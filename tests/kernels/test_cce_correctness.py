@@ -148,7 +148,8 @@ def test_chunks_are_even_within_the_budget_and_the_buffer_stride_is_aligned() ->
     row = 256_000 * 4
     # a 205-row cap over 512 rows: three even chunks, aligned (176 + 176 + 160, not 205 + 205 + 102)
     assert budget.rows_per_chunk(512, 256_000, 1, 205 * row) == 176
-    assert budget.rows_per_chunk(512, 256_000, 1, 172 * row) == 171  # 176 would pass the cap: even, unaligned
+    # a 172-row cap: 3 chunks would need a 176-wide buffer, past the cap, so 4 chunks of 128
+    assert budget.rows_per_chunk(512, 256_000, 1, 172 * row) == 128
     assert budget.rows_per_chunk(512, 256_000, 1, 512 * row) == 512  # fits: one chunk
     assert budget.rows_per_chunk(4096, 32_768, 1, 110 * 32_768 * 4) == budget.MIN_ROWS  # never below the floor
     assert [budget.padded_rows(n) for n in (1, 16, 171, 176)] == [16, 16, 176, 176]
