@@ -1,6 +1,7 @@
 """How many token rows one chunk of the pure-PyTorch path processes, derived from a memory budget.
 
-The chunked path holds one ``(rows, V)`` float32 logit buffer (two with a softcap, whose derivative needs the
+The chunked path holds one vocabulary-major ``(V, width)`` float32 logit buffer, ``width`` being the chunk's
+rows rounded up to :data:`ROW_ALIGN` (two buffers with a softcap, whose derivative needs the
 logits after the softmax has overwritten them). The budget is a fraction of the memory the gradients need anyway
 (dE and dC), so the loss never costs much more than its own output; but GEMMs with fewer than
 :data:`MIN_ROWS` rows run several times slower on CPU (measured: 64 rows ~45 GFLOP/s, 128 rows ~150 GFLOP/s on

@@ -130,6 +130,19 @@ def pad_tokens(values: torch.Tensor, width: int, fill: float) -> torch.Tensor:
     return torch.nn.functional.pad(values, (0, width - values.numel()), value=fill)
 
 
+def token_weights(
+    loss_weight: torch.Tensor | float | None, start: int, stop: int, width: int, prob: ChunkedProblem
+) -> torch.Tensor:
+    """The chunk's per-token loss weights (one scalar for all tokens, or a per-token tensor), zero for padding."""
+    if isinstance(loss_weight, torch.Tensor):
+        weight = loss_weight[start:stop]
+    else:
+        weight = torch.full(
+            (stop - start,), float(loss_weight or 0.0), dtype=prob.dtype, device=prob.c.device
+        )
+    return pad_tokens(weight, width, 0.0)
+
+
 def logits_into(buffer: torch.Tensor, e_pad: torch.Tensor, prob: ChunkedProblem) -> torch.Tensor:
     """Write the chunk's transformed logits (scale, then softcap), ``(V, width)``, into ``buffer`` in place."""
     torch.mm(prob.c, e_pad.T, out=buffer)
@@ -327,22 +340,13 @@ def run_chunks(
             if not needs_grad:
                 continue
             probs = logits
-            weight = pad_tokens(
-                torch.full((n,), float(loss_weight), dtype=prob.dtype, device=device), width, 0.0
-            )
-            chunk_lse_weight = None
         else:
             lse_real = saved_lse[start:stop]
             # padding tokens: lse = +inf makes their softmax exactly 0 (and 0 in the coefficients below)
             probs = logits.sub_(pad_tokens(lse_real, width, float("inf"))[None, :]).exp_()
             lse = pad_tokens(lse_real, width, 0.0)
-            weight = (
-                loss_weight[start:stop]
-                if isinstance(loss_weight, torch.Tensor)
-                else torch.full((n,), float(loss_weight or 0.0), dtype=prob.dtype, device=device)
-            )
-            weight = pad_tokens(weight, width, 0.0)
-            chunk_lse_weight = None if lse_weight is None else pad_tokens(lse_weight[start:stop], width, 0.0)
+        weight = token_weights(loss_weight, start, stop, width, prob)
+        chunk_lse_weight = None if lse_weight is None else pad_tokens(lse_weight[start:stop], width, 0.0)
         entries = kept_entries(probs, n, targets, opts.filter_eps) if use_filter else None
         if stats is not None:
             skipped = 0 if entries is None else n * (vocab - entries.numel())

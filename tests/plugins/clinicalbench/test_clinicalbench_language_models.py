@@ -87,27 +87,35 @@ def test_chain_of_thought_without_an_answer_cue_is_unparseable():
     assert not parseable[0] and predictions[0] == 0
 
 
+def tiny_llama(tokenizer, *, layers: int, positions: int):
+    """A freshly initialised (seed 0) width-32 Llama sized to ``tokenizer``."""
+    import torch
+
+    from lamina.lm.build import build_from_config
+
+    torch.manual_seed(0)
+    return build_from_config(
+        "llama",
+        dict(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=layers,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=positions,
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+    )
+
+
 @pytest.fixture(scope="module")
 def tiny_backend():
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
     from lamina.lm import train_bpe_tokenizer
 
     texts = [describe_visit(sample(i, age=20 + i), TITLES) + " Answer: 0 1 2 3" for i in range(40)]
     tokenizer = train_bpe_tokenizer(texts, vocab_size=300)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    return HuggingFaceBackend(LlamaForCausalLM(config), tokenizer, batch_size=3)
+    return HuggingFaceBackend(tiny_llama(tokenizer, layers=2, positions=512), tokenizer, batch_size=3)
 
 
 def test_left_padded_batches_score_like_single_prompts(tiny_backend):
@@ -143,25 +151,13 @@ def test_options_tokenized_unevenly_are_each_scored_by_their_own_digit():
     # A tokenizer that merged " 1" into one token but splits " 0" into " " + "0" (its corpus never had " 0").
     # Scoring "0" by the bare space token would be wrong; the space must join the context instead.
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
 
     from lamina.lm import train_bpe_tokenizer
 
     tokenizer = train_bpe_tokenizer(["a 1 b 1 c 1 d 1 e 1 x0 y0"] * 50, vocab_size=300)
     encode = lambda text: tokenizer.encode(text, add_special_tokens=False)  # noqa: E731
     assert len(encode(" 1")) == 1 and len(encode(" 0")) == 2  # the uneven case this test is about
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=1,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=128,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    backend = HuggingFaceBackend(LlamaForCausalLM(config), tokenizer)
+    backend = HuggingFaceBackend(tiny_llama(tokenizer, layers=1, positions=128), tokenizer)
     context, ids = backend.option_tokens(("0", "1"))
     assert context == encode(" ") and ids == [encode("0")[0], encode("1")[0]]
     prompt = "a 1 b Answer:"

@@ -27,6 +27,12 @@ def _perturb(network: torch.nn.Module, amount: float) -> None:
             parameter.add_(amount)
 
 
+def _training_point(student: ConsistencyDistillation) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of 16 noisy 2-D points at random grid levels 1..10, and their levels."""
+    index = torch.randint(1, 11, (16,))
+    return noisy_training_point(torch.randn(16, 2), torch.randn(16, 2), student.grid, index), index
+
+
 def test_multistep_sampling_renoises_the_previous_sample_to_each_subgrid_level(teacher):
     student = ConsistencyDistillation(teacher=teacher, num_ode_steps=10)
     _perturb(student.student, 0.01)  # not the teacher any more, so nothing cancels by accident
@@ -52,9 +58,7 @@ def test_multistep_sampling_renoises_the_previous_sample_to_each_subgrid_level(t
 def test_cd_without_ema_targets_the_live_student(teacher):
     student = ConsistencyDistillation(teacher=teacher, num_ode_steps=10, target_ema_decay=0.0)
     assert student.target_net is None
-    x0 = torch.randn(16, 2)
-    index = torch.randint(1, 11, (16,))
-    x_noisy = noisy_training_point(x0, torch.randn(16, 2), student.grid, index)
+    x_noisy, index = _training_point(student)
     before, _ = student.target(x_noisy, None, index)
     _perturb(student.student, 0.05)
     after, _ = student.target(x_noisy, None, index)
@@ -64,9 +68,7 @@ def test_cd_without_ema_targets_the_live_student(teacher):
 def test_cd_ema_target_lags_the_student_by_its_decay(teacher):
     student = ConsistencyDistillation(teacher=teacher, num_ode_steps=10, target_ema_decay=0.9)
     initial = [p.detach().clone() for p in student.target_net.parameters()]
-    x0 = torch.randn(16, 2)
-    index = torch.randint(1, 11, (16,))
-    x_noisy = noisy_training_point(x0, torch.randn(16, 2), student.grid, index)
+    x_noisy, index = _training_point(student)
     before, _ = student.target(x_noisy, None, index)
     _perturb(student.student, 1.0)
     unchanged, _ = student.target(x_noisy, None, index)
